@@ -1,0 +1,54 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+
+export interface BusConnection {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  /** False while the client is disconnected and reconnecting; the ingress answers 503 then. */
+  isConnected(): boolean;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  servers: string | string[];
+  /** Shown in the server's connection list, e.g. `ingress` or `worker-openai`. */
+  name: string;
+  /** How long a JetStream publish waits for its ack before failing. */
+  publishTimeoutMs?: number;
+}
+
+/**
+ * Connects to NATS with endless reconnects: a restarted server must not end a service, it
+ * only pauses it. JetStream publishes fail while disconnected, which callers map to 503.
+ *
+ * @example
+ * const bus = await connectBus({ servers: "nats://127.0.0.1:4222", name: "ingress" });
+ */
+export async function connectBus(options: ConnectOptions): Promise<BusConnection> {
+  const nc = await connect({
+    servers: options.servers,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 10_000,
+  });
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") connected = false;
+      else if (status.type === "reconnect") connected = true;
+    }
+  })();
+  const js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5000 });
+  const jsm = await jetstreamManager(nc, { timeout: options.publishTimeoutMs ?? 5000 });
+  return {
+    nc,
+    js,
+    jsm,
+    isConnected: () => connected && !nc.isClosed(),
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { connectBus } from "./connect.js";
+export type { BusConnection, ConnectOptions } from "./connect.js";
+export { ensureStreams, ensureWorkerConsumer, ensureLedgerConsumer, streamsPresent } from "./topology.js";
+export type { StreamOptions, WorkerConsumerOptions } from "./topology.js";
+export { publishJson, publishCore } from "./publish.js";
+export type { PublishOptions } from "./publish.js";
+export { startConsumeLoop } from "./consume.js";
+export type { ConsumeLoop, ConsumeLoopOptions } from "./consume.js";
+export { injectTraceContext, extractTraceContext } from "./trace-headers.js";
+export { encodeJson, decodeJson } from "./codec.js";

@@ -1,0 +1,56 @@
+import { SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
+import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { encodeJson } from "./codec.js";
+import { injectTraceContext } from "./trace-headers.js";
+
+const tracer = trace.getTracer("@switchyard/bus");
+
+export interface PublishOptions {
+  /** `Nats-Msg-Id`: JetStream drops a second message with the same id inside its window. */
+  msgId: string;
+  /** Extra span attributes, e.g. the job id. */
+  attributes?: Record<string, string | number>;
+}
+
+/**
+ * Publishes a JSON payload to JetStream and waits for the stream's ack, inside a PRODUCER span
+ * whose context travels in the message headers.
+ *
+ * @example
+ * await publishJson(js, "jobs.openai.chat", job, { msgId: job.id });
+ */
+export async function publishJson(
+  js: JetStreamClient,
+  subject: string,
+  payload: unknown,
+  options: PublishOptions,
+): Promise<PubAck> {
+  const span = tracer.startSpan(`publish ${subject.split(".", 3).slice(0, 2).join(".")}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      "messaging.system": "nats",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": subject,
+      "messaging.message.id": options.msgId,
+      ...options.attributes,
+    },
+  });
+  const ctx = trace.setSpan(context.active(), span);
+  try {
+    const ack = await js.publish(subject, encodeJson(payload), { msgID: options.msgId, headers: injectTraceContext(undefined, ctx) });
+    if (ack.duplicate) span.setAttribute("messaging.nats.duplicate", true);
+    return ack;
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** A core NATS publish (no persistence) carrying trace context, for data that needs no durability. */
+export function publishCore(nc: NatsConnection, subject: string, payload: Uint8Array): void {
+  nc.publish(subject, payload, { headers: injectTraceContext() });
+}

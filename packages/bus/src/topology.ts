@@ -1,0 +1,133 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import type { Names } from "@switchyard/contracts";
+
+const ms = (n: number): number => n * 1_000_000;
+
+export interface StreamOptions {
+  /** 1 on a single server, 3 on a cluster. */
+  replicas?: number;
+  /** How long retried publishes with the same Nats-Msg-Id are recognised as duplicates. */
+  duplicateWindowMs?: number;
+  /** Events are the ledger's input and the audit trail; keep them long enough to replay. */
+  eventsMaxAgeMs?: number;
+}
+
+async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+    // Retention and storage cannot change on an existing stream, so only mutable fields are updated.
+    const { retention: _r, storage: _s, ...mutable } = config;
+    await jsm.streams.update(config.name, mutable);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.streams.add(config);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && /not found/i.test(error.message);
+}
+
+/**
+ * Creates or updates the `JOBS` work queue and the `EVENTS` log. Idempotent: every service
+ * calls it at start, so any one of them can bring up an empty server.
+ */
+export async function ensureStreams(jsm: JetStreamManager, names: Names, options: StreamOptions = {}): Promise<void> {
+  const p = names.namespace ? `${names.namespace}.` : "";
+  const duplicateWindow = ms(options.duplicateWindowMs ?? 120_000);
+  await upsertStream(jsm, {
+    name: names.jobsStream,
+    subjects: [`${p}jobs.>`],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    num_replicas: options.replicas ?? 1,
+    duplicate_window: duplicateWindow,
+  });
+  await upsertStream(jsm, {
+    name: names.eventsStream,
+    subjects: [`${p}events.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: options.replicas ?? 1,
+    duplicate_window: duplicateWindow,
+    max_age: ms(options.eventsMaxAgeMs ?? 7 * 24 * 3600_000),
+  });
+}
+
+export interface WorkerConsumerOptions {
+  /** Without an ack or a `working()` call within this time, the job goes to another worker. */
+  ackWaitMs?: number;
+  /** Deliveries before the worker publishes `failed` instead of trying again (see the worker). */
+  maxDeliver?: number;
+}
+
+/** The durable pull consumer shared by every worker process of one family. */
+export async function ensureWorkerConsumer(
+  jsm: JetStreamManager,
+  names: Names,
+  family: string,
+  options: WorkerConsumerOptions = {},
+): Promise<string> {
+  const name = names.familyConsumer(family);
+  const config = {
+    durable_name: name,
+    filter_subject: names.familyJobsFilter(family),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ms(options.ackWaitMs ?? 30_000),
+    max_deliver: options.maxDeliver ?? 5,
+    max_ack_pending: 10_000,
+  };
+  await upsertConsumer(jsm, names.jobsStream, name, config);
+  return name;
+}
+
+/** The ledger's durable consumer over every event. */
+export async function ensureLedgerConsumer(jsm: JetStreamManager, names: Names, options: { ackWaitMs?: number } = {}): Promise<string> {
+  const name = names.ledgerConsumer;
+  await upsertConsumer(jsm, names.eventsStream, name, {
+    durable_name: name,
+    filter_subject: names.allEventsFilter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ms(options.ackWaitMs ?? 30_000),
+    max_deliver: -1,
+    max_ack_pending: 20_000,
+  });
+  return name;
+}
+
+async function upsertConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  name: string,
+  config: Parameters<JetStreamManager["consumers"]["add"]>[1],
+): Promise<void> {
+  try {
+    await jsm.consumers.info(stream, name);
+    const { durable_name: _d, filter_subject: _f, deliver_policy: _p, ack_policy: _a, ...mutable } = config;
+    await jsm.consumers.update(stream, name, mutable);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.consumers.add(stream, config);
+  }
+}
+
+/** True when both streams exist: the ingress's readiness check. */
+export async function streamsPresent(jsm: JetStreamManager, names: Names): Promise<boolean> {
+  try {
+    await Promise.all([jsm.streams.info(names.jobsStream), jsm.streams.info(names.eventsStream)]);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,2 @@
+export { startTelemetry } from "./telemetry.js";
+export type { Telemetry, TelemetryOptions } from "./telemetry.js";
