@@ -1,0 +1,324 @@
+// `npm run bench`: throughput and latency of the broker against the simulated provider called
+// directly, in one run on one machine so the ratios are fair, with tracing off and on.
+// Prints a table and writes bench/results/latest.json (and a dated copy).
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  createDatabase,
+  dropDatabase,
+  findOrStartNats,
+  findOrStartPostgres,
+  freePort,
+  spawnService,
+  tsxCommand,
+  type ServiceProcess,
+} from "@switchyard/devstack";
+import { connectBus, ensureStreams, publishJson } from "@switchyard/bus";
+import { createJobId, createNames, randomId, type JobSubmitted } from "@switchyard/contracts";
+import pg from "pg";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..");
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] ?? fallback) : fallback;
+};
+const durationS = Number(flag("duration", "5"));
+const connections = flag("connections", "1,16,64").split(",").map(Number);
+const latencies = flag("latency", "0,50").split(",").map(Number);
+const tracingModes = flag("tracing", "off,on").split(",");
+const asyncJobs = Number(flag("async-jobs", "20000"));
+const DEV_KEY = "sk-switchyard-dev";
+
+interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  requests: number;
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+async function wrk(url: string, conns: number, seconds: number, script: string): Promise<WrkResult> {
+  const { stdout } = await run("wrk", ["-t1", `-c${conns}`, `-d${seconds}s`, "--latency", "-s", script, url], {
+    maxBuffer: 1 << 20,
+  });
+  const grab = (re: RegExp): string => re.exec(stdout)?.[1] ?? "NaN";
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errs = socketErrors ? socketErrors.slice(1).reduce((s, v) => s + Number(v), 0) : 0;
+  return {
+    rps: Number(grab(/Requests\/sec:\s+([\d.]+)/)),
+    p50Ms: toMs(grab(/\s50%\s+(\S+)/)),
+    p99Ms: toMs(grab(/\s99%\s+(\S+)/)),
+    errors: non2xx + errs,
+    requests: Number(grab(/(\d+) requests in/)),
+  };
+}
+
+function writeWrkScript(dir: string, withAuth: boolean): string {
+  const path = join(dir, withAuth ? "broker.lua" : "direct.lua");
+  const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Return exactly: hello" }] });
+  writeFileSync(
+    path,
+    [
+      `wrk.method = "POST"`,
+      `wrk.body = '${body}'`,
+      `wrk.headers["Content-Type"] = "application/json"`,
+      withAuth ? `wrk.headers["Authorization"] = "Bearer ${DEV_KEY}"` : "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+/** Resident memory of a process and its children (tsx may run the service in a child). */
+function rssBytes(pid: number): number {
+  let total = 0;
+  const visit = (p: number): void => {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      for (const task of readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
+        visit(Number(task));
+      }
+    } catch {
+      // the process ended
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+async function sampleMemory<T>(pid: number, work: Promise<T>): Promise<{ result: T; peakRss: number }> {
+  let peak = rssBytes(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 100);
+  try {
+    const result = await work;
+    return { result, peakRss: Math.max(peak, rssBytes(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A sink for OTLP exports, so "tracing on" pays for real span export without a collector. */
+async function startOtlpSink(): Promise<{ url: string; bytes: () => number; close: () => Promise<void> }> {
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on("data", (c: Buffer) => (bytes += c.length));
+    req.on("end", () => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+interface StackHandle {
+  ingressUrl: string;
+  simUrl: string;
+  ingress: ServiceProcess;
+  namespace: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startBenchStack(natsUrl: string, adminUrl: string, tracing: string | undefined): Promise<StackHandle> {
+  const namespace = `bench${randomId(6).toLowerCase()}`;
+  const databaseUrl = await createDatabase(adminUrl, namespace);
+  const [simPort, ledgerPort, ingressPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  const { command, args } = tsxCommand(root);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NATS_URL: natsUrl,
+    SWITCHYARD_NAMESPACE: namespace,
+    SIM_PROVIDER_URL: simUrl,
+    DATABASE_URL: databaseUrl,
+    OTEL_METRICS_EXPORTER: "none",
+    OTEL_LOGS_EXPORTER: "none",
+    ...(tracing
+      ? { OTEL_SDK_DISABLED: "false", OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: tracing }
+      : { OTEL_SDK_DISABLED: "true" }),
+  };
+  const processes: ServiceProcess[] = [];
+  const start = async (name: string, entry: string, extra: Record<string, string>, ready: { url: string } | { line: RegExp }, more: string[] = []) => {
+    const p = await spawnService({ name, command, args: [...args, join(root, entry), ...more], cwd: root, env: { ...env, OTEL_SERVICE_NAME: name, ...extra }, ready });
+    processes.push(p);
+    return p;
+  };
+  await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort) }, { url: `${simUrl}/v1/models` });
+  await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: String(ledgerPort) }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
+  await start("provider-worker", "services/provider-worker/src/main.ts", {}, { line: /provider-worker .*ready/ }, ["--family", "openai"]);
+  const ingress = await start("ingress", "services/ingress/src/main.ts", { INGRESS_PORT: String(ingressPort) }, { url: `http://127.0.0.1:${ingressPort}/readyz` });
+  return {
+    ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    simUrl,
+    ingress,
+    namespace,
+    databaseUrl,
+    stop: async () => {
+      for (const p of processes.reverse()) await p.stop();
+      await dropDatabase(adminUrl, namespace).catch(() => undefined);
+    },
+  };
+}
+
+async function setUpstreamLatency(simUrl: string, ms: number): Promise<void> {
+  await fetch(`${simUrl}/_sim/faults`, { method: "DELETE" });
+  if (ms > 0) {
+    await fetch(`${simUrl}/_sim/faults`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ latency_ms: ms, times: -1 }),
+    });
+  }
+}
+
+/**
+ * Async throughput: jobs published to JetStream exactly as the ingress publishes them (the
+ * HTTP job API arrives with the async-jobs issue), then the time until every job's usage row
+ * is committed by the ledger.
+ */
+async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
+  const names = createNames(stack.namespace);
+  const bus = await connectBus({ servers: natsUrl, name: "bench" });
+  await ensureStreams(bus.jsm, names);
+  const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+  const before = Number((await db.query<{ n: string }>("select count(*) as n from usage")).rows[0]!.n);
+  const started = performance.now();
+  const window = 512;
+  let next = 0;
+  const publishOne = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      const now = Date.now();
+      const job: JobSubmitted = {
+        version: 1,
+        id: createJobId(),
+        kind: "chat",
+        family: "openai",
+        model: "gpt-4o-mini",
+        tenant: "bench",
+        request: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Return exactly: async" }] },
+        createdAt: now,
+        deadlineAt: now + 600_000,
+      };
+      await publishJson(bus.js, names.jobSubject("openai", "chat"), job, { msgId: job.id });
+    }
+  };
+  await Promise.all(Array.from({ length: window }, publishOne));
+  const acceptedS = (performance.now() - started) / 1000;
+  let done = 0;
+  while (done < count) {
+    done = Number((await db.query<{ n: string }>("select count(*) as n from usage")).rows[0]!.n) - before;
+    if (performance.now() - started > 300_000) break;
+    if (done < count) await new Promise((r) => setTimeout(r, 50));
+  }
+  const completedS = (performance.now() - started) / 1000;
+  await db.end();
+  await bus.close();
+  return {
+    jobs: count,
+    acceptedPerSec: Math.round(count / acceptedS),
+    completedWithLedgerRowsPerSec: Math.round(done / completedS),
+    allRecorded: done === count,
+  };
+}
+
+async function main(): Promise<void> {
+  try {
+    await run("wrk", ["--version"]).catch((e: { stdout?: string }) => {
+      if (!e.stdout?.includes("wrk")) throw e;
+    });
+  } catch {
+    console.error("npm run bench needs wrk, a light load generator: apt-get install wrk (Debian/Ubuntu) or brew install wrk.");
+    process.exit(1);
+  }
+  const dataDir = join(root, ".data");
+  const work = join(dataDir, "bench");
+  mkdirSync(work, { recursive: true });
+  const nats = await findOrStartNats({ env: process.env, dataDir });
+  const postgres = await findOrStartPostgres({ env: process.env, dataDir });
+  const directScript = writeWrkScript(work, false);
+  const brokerScript = writeWrkScript(work, true);
+  const results: Record<string, unknown>[] = [];
+  const asyncResults: Record<string, unknown>[] = [];
+
+  for (const mode of tracingModes) {
+    const sink = mode === "on" ? await startOtlpSink() : undefined;
+    const stack = await startBenchStack(nats.url, postgres.adminUrl, sink?.url);
+    try {
+      // Warm up both paths (JIT, connection pools) before measuring.
+      await wrk(`${stack.simUrl}/v1/chat/completions`, 16, 2, directScript);
+      await wrk(`${stack.ingressUrl}/v1/chat/completions`, 16, 2, brokerScript);
+      for (const latency of latencies) {
+        await setUpstreamLatency(stack.simUrl, latency);
+        for (const conns of connections) {
+          const direct = await wrk(`${stack.simUrl}/v1/chat/completions`, conns, durationS, directScript);
+          const { result: broker, peakRss } = await sampleMemory(
+            stack.ingress.pid,
+            wrk(`${stack.ingressUrl}/v1/chat/completions`, conns, durationS, brokerScript),
+          );
+          const row = {
+            tracing: mode,
+            upstreamLatencyMs: latency,
+            connections: conns,
+            directRps: Math.round(direct.rps),
+            brokerRps: Math.round(broker.rps),
+            throughputRatio: Number((broker.rps / direct.rps).toFixed(3)),
+            directP50Ms: direct.p50Ms,
+            directP99Ms: direct.p99Ms,
+            brokerP50Ms: broker.p50Ms,
+            brokerP99Ms: broker.p99Ms,
+            addedP50Ms: Number((broker.p50Ms - direct.p50Ms).toFixed(2)),
+            addedP99Ms: Number((broker.p99Ms - direct.p99Ms).toFixed(2)),
+            brokerErrors: broker.errors,
+            ingressPeakRssMiB: Number((peakRss / 1048576).toFixed(1)),
+          };
+          results.push(row);
+          console.log(JSON.stringify(row));
+        }
+      }
+      await setUpstreamLatency(stack.simUrl, 0);
+      const asyncRow = { tracing: mode, ...(await benchAsync(nats.url, stack, asyncJobs)) };
+      asyncResults.push(asyncRow);
+      console.log(JSON.stringify(asyncRow));
+    } finally {
+      await stack.stop();
+      await sink?.close();
+    }
+  }
+
+  console.log("\nSynchronous chat, broker vs direct (wrk, 1 thread, %ss per cell)", durationS);
+  console.table(results);
+  console.log("Async jobs (published to JetStream, completed = usage row committed)");
+  console.table(asyncResults);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+    durationS,
+    sync: results,
+    async: asyncResults,
+  };
+  const out = join(root, "bench", "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`saved bench/results/latest.json`);
+  await postgres.stop();
+  await nats.stop();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
