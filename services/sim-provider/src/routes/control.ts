@@ -1,0 +1,53 @@
+import type { FastifyPluginAsync } from "fastify";
+import { openAiErrorBody } from "../dialects/openai/errors.js";
+import { FaultSpec, type FaultRegistry } from "../faults.js";
+import { describeIssues } from "../issues.js";
+import type { RequestStats } from "../stats.js";
+import { createErrorHandler } from "./error-handler.js";
+
+export interface ControlDeps {
+  faults: FaultRegistry;
+  stats: RequestStats;
+}
+
+/** The `/_sim` control API that tests use to inject faults and count upstream calls. */
+export function controlRoutes(deps: ControlDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.setErrorHandler(createErrorHandler(openAiErrorBody));
+
+    app.post("/_sim/faults", async (request, reply) => {
+      const parsed = FaultSpec.safeParse(request.body ?? {});
+      if (!parsed.success) {
+        return reply
+          .code(400)
+          .send(openAiErrorBody(400, { message: `invalid fault: ${describeIssues(parsed.error)}` }));
+      }
+      if (parsed.data.match !== undefined) deps.stats.track(parsed.data.match);
+      return reply.code(201).send(deps.faults.add(parsed.data));
+    });
+
+    app.get("/_sim/faults", async () => ({ faults: deps.faults.list() }));
+
+    app.delete("/_sim/faults", async () => ({ deleted: deps.faults.clear() }));
+
+    app.delete<{ Params: { id: string } }>("/_sim/faults/:id", async (request, reply) => {
+      if (deps.faults.remove(request.params.id)) return { deleted: 1 };
+      return reply.code(404).send(openAiErrorBody(404, { message: `no fault with id ${request.params.id}` }));
+    });
+
+    app.get("/_sim/stats", async () => deps.stats.snapshot());
+
+    app.delete("/_sim/stats", async () => {
+      deps.stats.reset();
+      return deps.stats.snapshot();
+    });
+
+    app.get<{ Querystring: { match?: string } }>("/_sim/requests", async (request) => {
+      const match = request.query.match ?? "";
+      const count = match === "" ? deps.stats.snapshot().requests : deps.stats.count(match);
+      return { match, count };
+    });
+
+    app.get("/healthz", async () => ({ status: "ok" }));
+  };
+}
