@@ -78,15 +78,20 @@ export class UpstreamUnavailableError extends BrokerError {
 
 /** The upstream answered, but with something we must not hand to a client. */
 export class UnusableOutputError extends BrokerError {
-  constructor(message: string) {
-    super(message, { status: 502, code: "unusable_output", retryable: true });
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { status: 502, code: "unusable_output", retryable: true, cause: options.cause });
   }
 }
 
 /** The upstream refused the request itself (a 4xx other than 408/429): retrying cannot help. */
 export class UpstreamRejectedError extends BrokerError {
-  constructor(message: string, upstreamStatus: number) {
-    super(message, { status: upstreamStatus === 400 ? 400 : 502, code: "upstream_rejected", retryable: false });
+  constructor(message: string, upstreamStatus: number, options: { cause?: unknown } = {}) {
+    super(message, {
+      status: upstreamStatus === 400 ? 400 : 502,
+      code: "upstream_rejected",
+      retryable: false,
+      cause: options.cause,
+    });
   }
 }
 

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MockAgent } from "undici";
+import { UpstreamUnavailableError } from "@switchyard/contracts";
+import { fixture } from "../test-support/fixtures.js";
+import { ANTHROPIC_VERSION, createAnthropicAdapter } from "./adapter.js";
+
+const route = {
+  id: "claude",
+  dialect: "anthropic",
+  baseUrl: "https://api.anthropic.test",
+  upstreamModel: "claude-sonnet-4-5-20250929",
+  apiKey: "sk-ant-test",
+  timeoutMs: 5000,
+};
+
+describe("createAnthropicAdapter", () => {
+  let agent: MockAgent;
+  beforeEach(() => {
+    agent = new MockAgent();
+    agent.disableNetConnect();
+  });
+  afterEach(() => agent.close());
+
+  it("posts to /v1/messages with x-api-key and anthropic-version", async () => {
+    let headers: Record<string, string> = {};
+    let body: Record<string, unknown> = {};
+    agent
+      .get("https://api.anthropic.test")
+      .intercept({ path: "/v1/messages", method: "POST" })
+      .reply(200, (opts) => {
+        headers = opts.headers as Record<string, string>;
+        body = JSON.parse(String(opts.body)) as Record<string, unknown>;
+        return fixture(import.meta.url, "message.json");
+      });
+    const result = await createAnthropicAdapter(route, agent).chat(
+      {
+        model: "claude-sonnet-4-5",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hi" },
+        ],
+      },
+      { signal: AbortSignal.timeout(5000) },
+    );
+    expect(headers["x-api-key"]).toBe("sk-ant-test");
+    expect(headers["anthropic-version"]).toBe(ANTHROPIC_VERSION);
+    expect(headers.authorization).toBeUndefined();
+    expect(body).toMatchObject({ model: "claude-sonnet-4-5-20250929", system: "Be brief.", max_tokens: 4096 });
+    expect(result.completion.choices[0]?.message.content).toBe("Hi! My name is Claude.");
+    expect(result.usage.total_tokens).toBe(2598);
+  });
+
+  it("treats 529 overloaded as a retryable outage", async () => {
+    agent
+      .get("https://api.anthropic.test")
+      .intercept({ path: "/v1/messages", method: "POST" })
+      .reply(529, fixture(import.meta.url, "error-overloaded.json"));
+    const call = createAnthropicAdapter(route, agent).chat(
+      { model: "m", messages: [{ role: "user", content: "hi" }] },
+      { signal: AbortSignal.timeout(5000) },
+    );
+    await expect(call).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(call).rejects.toMatchObject({ message: "upstream returned 529 (overloaded_error)", retryable: true });
+  });
+});

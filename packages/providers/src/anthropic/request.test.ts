@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
+import { fixture } from "../test-support/fixtures.js";
+import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from "./request.js";
+
+describe("toAnthropicRequest", () => {
+  it("maps a conversation with system prompts, images, tool calls and tool results", () => {
+    const request = ChatCompletionRequest.parse(fixture(import.meta.url, "chat-request.json"));
+    expect(toAnthropicRequest(request, "claude-sonnet-4-5-20250929")).toEqual(
+      fixture(import.meta.url, "messages-request.json"),
+    );
+  });
+
+  it("defaults max_tokens and prefers max_completion_tokens over max_tokens", () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    expect(toAnthropicRequest({ model: "m", messages }, "u")).toEqual({
+      model: "u",
+      max_tokens: DEFAULT_MAX_TOKENS,
+      messages: [{ role: "user", content: "hi" }],
+      stream: false,
+    });
+    expect(
+      toAnthropicRequest({ model: "m", messages, max_tokens: 10, max_completion_tokens: 20 }, "u").max_tokens,
+    ).toBe(20);
+  });
+
+  it("maps tool_choice values", () => {
+    const base = { model: "m", messages: [{ role: "user" as const, content: "hi" }] };
+    expect(toAnthropicRequest({ ...base, tool_choice: "auto" }, "u").tool_choice).toEqual({ type: "auto" });
+    expect(toAnthropicRequest({ ...base, tool_choice: "none" }, "u").tool_choice).toEqual({ type: "none" });
+    expect(
+      toAnthropicRequest({ ...base, tool_choice: { type: "function", function: { name: "f" } } }, "u").tool_choice,
+    ).toEqual({
+      type: "tool",
+      name: "f",
+    });
+  });
+
+  it("refuses content it cannot translate instead of dropping it", () => {
+    const request = {
+      model: "m",
+      messages: [{ role: "user" as const, content: [{ type: "input_audio", input_audio: {} }] }],
+    };
+    expect(() => toAnthropicRequest(request, "u")).toThrow(InvalidRequestError);
+  });
+});

@@ -1,0 +1,129 @@
+import { InvalidRequestError, type ChatCompletionRequest } from "@switchyard/contracts";
+import {
+  assistantToolCalls,
+  contentParts,
+  contentText,
+  functionTools,
+  maxOutputTokens,
+  stopSequences,
+  toolChoice,
+  type ContentPart,
+} from "../base/content.js";
+
+/** Anthropic requires `max_tokens`; OpenAI clients usually leave it out. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+type Block = Record<string, unknown>;
+interface AnthropicMessage {
+  role: "user" | "assistant";
+  content: string | Block[];
+}
+
+function partToBlock(part: ContentPart): Block {
+  if (part.type === "text") return { type: "text", text: part.text };
+  return part.data
+    ? { type: "image", source: { type: "base64", media_type: part.data.mediaType, data: part.data.base64 } }
+    : { type: "image", source: { type: "url", url: part.url } };
+}
+
+function asBlocks(content: string | Block[]): Block[] {
+  return typeof content === "string" ? [{ type: "text", text: content }] : content;
+}
+
+/**
+ * Translates an OpenAI chat request into an Anthropic Messages request:
+ * - system and developer messages become the top-level `system` (Anthropic has no system role);
+ * - tool results become `tool_result` blocks in a user turn, assistant tool calls `tool_use` blocks;
+ * - consecutive turns of one role are merged, since tool results and the next user message
+ *   would otherwise be two user turns in a row;
+ * - `max_tokens` defaults to 4096, and `temperature` is clamped to Anthropic's 0..1.
+ * Fields without an Anthropic equivalent are dropped: Anthropic rejects unknown fields.
+ */
+export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel: string): Record<string, unknown> {
+  const system: string[] = [];
+  const messages: AnthropicMessage[] = [];
+  const push = (role: AnthropicMessage["role"], content: string | Block[]): void => {
+    // Anthropic rejects empty turns and empty text blocks.
+    if (content.length === 0) return;
+    const last = messages.at(-1);
+    if (last && last.role === role) last.content = [...asBlocks(last.content), ...asBlocks(content)];
+    else messages.push({ role, content });
+  };
+
+  request.messages.forEach((message, index) => {
+    const param = `messages.${index}`;
+    switch (message.role) {
+      case "system":
+      case "developer":
+        system.push(contentText(message.content, param));
+        break;
+      case "user":
+        push(
+          "user",
+          typeof message.content === "string" ? message.content : contentParts(message.content, param).map(partToBlock),
+        );
+        break;
+      case "assistant": {
+        const blocks = contentParts(message.content, param).map(partToBlock);
+        for (const call of assistantToolCalls(message, param)) {
+          blocks.push({ type: "tool_use", id: call.id, name: call.name, input: call.arguments });
+        }
+        push("assistant", blocks);
+        break;
+      }
+      case "tool":
+        push("user", [
+          {
+            type: "tool_result",
+            tool_use_id: message.tool_call_id ?? "",
+            content: contentText(message.content, param),
+          },
+        ]);
+        break;
+      case "function":
+        throw new InvalidRequestError("function messages are not supported by this model's route; use tool messages", {
+          param,
+        });
+    }
+  });
+
+  const body: Record<string, unknown> = {
+    model: upstreamModel,
+    max_tokens: maxOutputTokens(request) ?? DEFAULT_MAX_TOKENS,
+    messages,
+  };
+  if (system.length > 0) body.system = system.join("\n\n");
+  if (typeof request.temperature === "number") body.temperature = Math.min(1, request.temperature);
+  if (typeof request.top_p === "number") body.top_p = request.top_p;
+  const stop = stopSequences(request.stop);
+  if (stop) body.stop_sequences = stop;
+  const tools = functionTools(request.tools);
+  if (tools) {
+    body.tools = tools.map((t) => ({
+      name: t.name,
+      ...(t.description !== undefined && { description: t.description }),
+      input_schema: t.parameters ?? { type: "object", properties: {} },
+    }));
+  }
+  const choice = anthropicToolChoice(request);
+  if (choice) body.tool_choice = choice;
+  if (typeof request.user === "string") body.metadata = { user_id: request.user };
+  body.stream = false;
+  return body;
+}
+
+function anthropicToolChoice(request: ChatCompletionRequest): Record<string, unknown> | undefined {
+  const choice = toolChoice(request.tool_choice);
+  const serial = request.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+  if (!choice) return request.parallel_tool_calls === false && request.tools ? { type: "auto", ...serial } : undefined;
+  switch (choice.mode) {
+    case "auto":
+      return { type: "auto", ...serial };
+    case "required":
+      return { type: "any", ...serial };
+    case "none":
+      return { type: "none" };
+    case "function":
+      return { type: "tool", name: choice.name, ...serial };
+  }
+}

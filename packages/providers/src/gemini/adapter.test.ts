@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MockAgent } from "undici";
+import { UpstreamRateLimitedError } from "@switchyard/contracts";
+import { fixture } from "../test-support/fixtures.js";
+import { createGeminiAdapter } from "./adapter.js";
+
+const route = {
+  id: "gemini",
+  dialect: "gemini",
+  baseUrl: "https://generativelanguage.googleapis.test",
+  upstreamModel: "gemini-2.5-flash",
+  apiKey: "AIza-test",
+  timeoutMs: 5000,
+};
+const path = "/v1beta/models/gemini-2.5-flash:generateContent";
+
+describe("createGeminiAdapter", () => {
+  let agent: MockAgent;
+  beforeEach(() => {
+    agent = new MockAgent();
+    agent.disableNetConnect();
+  });
+  afterEach(() => agent.close());
+
+  it("posts to models/{model}:generateContent with x-goog-api-key", async () => {
+    let headers: Record<string, string> = {};
+    agent
+      .get(route.baseUrl)
+      .intercept({ path, method: "POST" })
+      .reply(200, (opts) => {
+        headers = opts.headers as Record<string, string>;
+        return fixture(import.meta.url, "generate-content.json");
+      });
+    const result = await createGeminiAdapter(route, agent).chat(
+      { model: "gemini-2.5-flash", messages: [{ role: "user", content: "hi" }] },
+      { signal: AbortSignal.timeout(5000) },
+    );
+    expect(headers["x-goog-api-key"]).toBe("AIza-test");
+    expect(result.completion.choices[0]?.message.content).toBe("AI learns patterns from data to make predictions.");
+    expect(result.usage.total_tokens).toBe(18);
+  });
+
+  it("takes a 429's delay from RetryInfo when there is no Retry-After header", async () => {
+    agent
+      .get(route.baseUrl)
+      .intercept({ path, method: "POST" })
+      .reply(429, fixture(import.meta.url, "error-rate-limit.json"));
+    const call = createGeminiAdapter(route, agent).chat(
+      { model: "m", messages: [{ role: "user", content: "hi" }] },
+      { signal: AbortSignal.timeout(5000) },
+    );
+    await expect(call).rejects.toBeInstanceOf(UpstreamRateLimitedError);
+    await expect(call).rejects.toMatchObject({
+      retryAfterMs: 37_000,
+      message: "upstream returned 429 (RESOURCE_EXHAUSTED)",
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import { safeCode, type UpstreamErrorDetail } from "../base/classify.js";
+
+/** `"37s"` or `"1.5s"`, the protobuf Duration JSON form. */
+function durationMs(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(value.trim());
+  return match ? Math.ceil(Number(match[1]) * 1000) : undefined;
+}
+
+/**
+ * Reads Google's error body `{"error":{"code":429,"message","status":"RESOURCE_EXHAUSTED",
+ * "details":[...]}}`. Gemini sends no `Retry-After` header on 429; the delay is in a
+ * `google.rpc.RetryInfo` detail as `retryDelay`, so it is read from there.
+ */
+export function parseGeminiError(text: string): UpstreamErrorDetail {
+  try {
+    const body = JSON.parse(text) as { error?: { status?: unknown; details?: unknown } } | null;
+    const details = Array.isArray(body?.error?.details)
+      ? (body.error.details as Array<Record<string, unknown> | null>)
+      : [];
+    const retryInfo = details.find(
+      (d) => typeof d?.["@type"] === "string" && d["@type"].endsWith("google.rpc.RetryInfo"),
+    );
+    return { code: safeCode(body?.error?.status), retryAfterMs: durationMs(retryInfo?.retryDelay) };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
+import { fixture } from "../test-support/fixtures.js";
+import { toGeminiRequest } from "./request.js";
+
+describe("toGeminiRequest", () => {
+  it("maps roles, system prompts, tools, tool results and generation settings", () => {
+    const request = ChatCompletionRequest.parse(fixture(import.meta.url, "chat-request.json"));
+    expect(toGeminiRequest(request)).toEqual(fixture(import.meta.url, "generate-content-request.json"));
+  });
+
+  it("sends a plain conversation without empty sections", () => {
+    expect(
+      toGeminiRequest({
+        model: "m",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "hello" },
+          { role: "user", content: "bye" },
+        ],
+      }),
+    ).toEqual({
+      contents: [
+        { role: "user", parts: [{ text: "hi" }] },
+        { role: "model", parts: [{ text: "hello" }] },
+        { role: "user", parts: [{ text: "bye" }] },
+      ],
+    });
+  });
+
+  it("puts inline images in inlineData and json_object in responseMimeType", () => {
+    const body = toGeminiRequest({
+      model: "m",
+      messages: [
+        { role: "user", content: [{ type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/4AAQ" } }] },
+      ],
+      response_format: { type: "json_object" },
+      max_completion_tokens: 64,
+    });
+    expect(body.contents).toEqual([
+      { role: "user", parts: [{ inlineData: { mimeType: "image/jpeg", data: "/9j/4AAQ" } }] },
+    ]);
+    expect(body.generationConfig).toEqual({ maxOutputTokens: 64, responseMimeType: "application/json" });
+  });
+
+  it("refuses a tool result that answers no earlier call", () => {
+    const request = { model: "m", messages: [{ role: "tool" as const, tool_call_id: "nope", content: "x" }] };
+    expect(() => toGeminiRequest(request)).toThrow(InvalidRequestError);
+  });
+});

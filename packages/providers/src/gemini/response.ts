@@ -1,0 +1,79 @@
+import { fromGeminiUsage } from "../base/usage.js";
+
+type Json = Record<string, unknown>;
+
+/**
+ * Gemini `finishReason` → OpenAI `finish_reason`. Every safety-style block is
+ * `content_filter`; anything else (`OTHER`, `MALFORMED_FUNCTION_CALL`, a future reason) is
+ * passed through lower-cased so validation rejects it instead of guessing.
+ */
+export function mapFinishReason(reason: unknown, hasToolCalls: boolean): unknown {
+  switch (reason) {
+    case "STOP":
+      // Gemini ends a turn that calls functions with STOP; OpenAI clients look for tool_calls.
+      return hasToolCalls ? "tool_calls" : "stop";
+    case "MAX_TOKENS":
+      return "length";
+    case "SAFETY":
+    case "RECITATION":
+    case "BLOCKLIST":
+    case "PROHIBITED_CONTENT":
+    case "SPII":
+    case "IMAGE_SAFETY":
+      return "content_filter";
+    default:
+      return typeof reason === "string" ? reason.toLowerCase() : reason;
+  }
+}
+
+function toChoice(candidate: Json, position: number, callIds: { next: number }): Json {
+  const content = (candidate.content ?? {}) as Json;
+  const parts = Array.isArray(content.parts) ? (content.parts as Json[]) : [];
+  // Parts flagged `thought` are the model's reasoning summary, not its answer.
+  const text = parts
+    .filter((p) => typeof p?.text === "string" && p.thought !== true)
+    .map((p) => p.text as string)
+    .join("");
+  const toolCalls = parts
+    .filter((p) => typeof p?.functionCall === "object" && p.functionCall !== null)
+    .map((p) => {
+      const call = p.functionCall as Json;
+      // Gemini 2.x gives calls no id; tool results are matched by name, so any unique id works.
+      const id = typeof call.id === "string" ? call.id : `call_${callIds.next++}`;
+      return {
+        id,
+        type: "function",
+        function: { name: String(call.name), arguments: JSON.stringify(call.args ?? {}) },
+      };
+    });
+  return {
+    index: typeof candidate.index === "number" ? candidate.index : position,
+    message: {
+      role: "assistant",
+      content: text === "" && toolCalls.length > 0 ? null : text,
+      refusal: null,
+      ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
+    },
+    logprobs: null,
+    finish_reason: mapFinishReason(candidate.finishReason, toolCalls.length > 0),
+  };
+}
+
+/**
+ * Maps a Gemini `generateContent` answer to the `chat.completion` shape: one choice per
+ * candidate, text parts joined, `functionCall` parts as `tool_calls`. A prompt blocked before
+ * generation has no candidates, which validation reports as "no choices".
+ */
+export function fromGeminiResponse(body: unknown, fallback: { model: string; created: number }): Json {
+  const raw = (typeof body === "object" && body !== null ? body : {}) as Json;
+  const candidates = Array.isArray(raw.candidates) ? (raw.candidates as Json[]) : [];
+  const callIds = { next: 0 };
+  return {
+    id: typeof raw.responseId === "string" ? raw.responseId : "gemini-upstream",
+    object: "chat.completion",
+    created: fallback.created,
+    model: typeof raw.modelVersion === "string" ? raw.modelVersion : fallback.model,
+    choices: candidates.map((c, i) => toChoice(c ?? {}, i, callIds)),
+    usage: fromGeminiUsage(raw.usageMetadata),
+  };
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("takes the family from --family and applies the defaults", () => {
+    const config = loadConfig({}, ["--family", "openai"]);
+    expect(config).toMatchObject({
+      family: "openai",
+      natsServers: ["nats://127.0.0.1:4222"],
+      namespace: "",
+      concurrency: 256,
+      maxAttemptsPerRoute: 3,
+      backoffBaseMs: 200,
+      backoffMaxMs: 5000,
+      maxRetryAfterMs: 10_000,
+      maxDeliver: 5,
+      ackWaitMs: 30_000,
+      logJobs: false,
+    });
+    expect(config.catalogPath).toMatch(/config\/catalog\.yaml$/);
+  });
+
+  it("reads WORKER_FAMILY, lets --family win, and treats empty variables as unset", () => {
+    expect(loadConfig({ WORKER_FAMILY: "gemini" }, []).family).toBe("gemini");
+    expect(loadConfig({ WORKER_FAMILY: "gemini" }, ["--family=anthropic"]).family).toBe("anthropic");
+    expect(loadConfig({ WORKER_FAMILY: "openai", WORKER_CONCURRENCY: "" }, []).concurrency).toBe(256);
+  });
+
+  it("parses numbers, server lists and booleans explicitly", () => {
+    const config = loadConfig(
+      {
+        WORKER_FAMILY: "openai",
+        NATS_URL: "nats://a:4222, nats://b:4222",
+        SWITCHYARD_NAMESPACE: "t1",
+        WORKER_CONCURRENCY: "8",
+        WORKER_ACK_WAIT_MS: "1500",
+        WORKER_LOG_JOBS: "TRUE",
+      },
+      [],
+    );
+    expect(config).toMatchObject({
+      natsServers: ["nats://a:4222", "nats://b:4222"],
+      namespace: "t1",
+      concurrency: 8,
+      ackWaitMs: 1500,
+      logJobs: true,
+    });
+    expect(loadConfig({ WORKER_FAMILY: "openai", WORKER_LOG_JOBS: "false" }, []).logJobs).toBe(false);
+  });
+
+  it("lists every problem", () => {
+    expect(() => loadConfig({ WORKER_CONCURRENCY: "lots", WORKER_LOG_JOBS: "maybe" }, [])).toThrow(
+      /WORKER_CONCURRENCY[\s\S]*WORKER_LOG_JOBS/,
+    );
+    expect(() => loadConfig({}, [])).toThrow("no family");
+    expect(() => loadConfig({ WORKER_FAMILY: "Open AI" }, [])).toThrow("WORKER_FAMILY");
+    expect(() => loadConfig({}, ["--famly", "openai"])).toThrow(/famly/);
+    expect(() => loadConfig({ WORKER_FAMILY: "openai", WORKER_BACKOFF_BASE_MS: "9000" }, [])).toThrow(
+      "must not exceed",
+    );
+  });
+});
