@@ -1,0 +1,77 @@
+import pg from "pg";
+import { Kysely, PostgresDialect } from "kysely";
+import type { Database } from "./schema.js";
+
+export interface CreateDbOptions {
+  /** `postgres://user@host:port/database` */
+  url: string;
+  /**
+   * Put every table in this schema instead of `public` (it becomes each connection's
+   * `search_path`; `migrateToLatest` creates it). Tests use it to isolate themselves.
+   */
+  schema?: string;
+  /** Pool size. */
+  max?: number;
+  /** Shown in `pg_stat_activity`. */
+  applicationName?: string;
+  /**
+   * Errors of idle pooled connections (a restarted server). The pool drops the broken
+   * connection and opens a new one on the next query; without a listener, Node would crash.
+   */
+  onError?: (error: Error) => void;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const OID_INT8 = 20;
+const OID_NUMERIC = 1700;
+const OID_DATE = 1082;
+
+const schemas = new WeakMap<Kysely<Database>, string>();
+
+/**
+ * Parsers of this pool only (not pg's global registry, which other code in the process may
+ * rely on): `bigint` and `numeric` become numbers, so counts, token sums and costs are JSON
+ * numbers; `date` stays a `YYYY-MM-DD` string instead of a local-midnight `Date`.
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (format !== "binary") {
+      if (oid === OID_INT8 || oid === OID_NUMERIC) return (value: string) => Number(value);
+      if (oid === OID_DATE) return (value: string) => value;
+    }
+    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+/**
+ * A Kysely instance over its own `pg.Pool`. `destroy()` closes the pool.
+ *
+ * @example
+ * const db = createDb({ url: "postgres://postgres@127.0.0.1:5432/switchyard" });
+ * await migrateToLatest(db);
+ * await db.selectFrom("usage").selectAll().execute();
+ */
+export function createDb(options: CreateDbOptions): Kysely<Database> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new Error(`invalid schema name '${options.schema}': use [a-z_][a-z0-9_]*`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    // Fail a query fast while the server is unreachable instead of queueing it forever.
+    connectionTimeoutMillis: 5_000,
+    application_name: options.applicationName,
+    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+    types,
+  });
+  pool.on("error", (error) => options.onError?.(error));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (options.schema) schemas.set(db, options.schema);
+  return db;
+}
+
+/** The schema `createDb` was given for `db`, if any. */
+export function schemaOf(db: Kysely<Database>): string | undefined {
+  return schemas.get(db);
+}
