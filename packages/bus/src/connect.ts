@@ -16,6 +16,11 @@ export interface ConnectOptions {
   name: string;
   /** How long a JetStream publish waits for its ack before failing. */
   publishTimeoutMs?: number;
+  /**
+   * nats.js builds an Error per request (two with a timeout) only to give failures the caller's
+   * stack; at thousands of publishes a second that is measurable. Off by default.
+   */
+  noAsyncTraces?: boolean;
 }
 
 /**
@@ -32,6 +37,7 @@ export async function connectBus(options: ConnectOptions): Promise<BusConnection
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 10_000,
+    noAsyncTraces: options.noAsyncTraces ?? false,
   });
   let connected = true;
   void (async () => {

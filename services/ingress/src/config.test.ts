@@ -1,0 +1,80 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { DEV_API_KEY, loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("has working defaults for development, including the dev key", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 8080,
+      natsServers: ["nats://127.0.0.1:4222"],
+      namespace: "",
+      env: "development",
+      devKeyActive: true,
+      requestTimeoutMs: 120_000,
+      bodyLimitBytes: 10 * 1024 * 1024,
+      publicUrl: undefined,
+      log: false,
+    });
+    expect(config.apiKeys.get(DEV_API_KEY)).toBe("dev");
+    expect(existsSync(config.catalogPath)).toBe(true);
+    expect(config.catalogPath.endsWith("config/catalog.yaml")).toBe(true);
+  });
+
+  it("parses key=tenant pairs and then offers no dev key", () => {
+    const config = loadConfig({
+      SWITCHYARD_API_KEYS: " sk-a=tenant-a, sk-b = tenant-b ,",
+      SWITCHYARD_ENV: "production",
+    });
+    expect([...config.apiKeys]).toEqual([
+      ["sk-a", "tenant-a"],
+      ["sk-b", "tenant-b"],
+    ]);
+    expect(config.devKeyActive).toBe(false);
+  });
+
+  it("refuses production without keys", () => {
+    expect(() => loadConfig({ SWITCHYARD_ENV: "production" })).toThrow(/SWITCHYARD_API_KEYS/);
+  });
+
+  it("reports bad entries without echoing the secrets", () => {
+    let message = "";
+    try {
+      loadConfig({ SWITCHYARD_API_KEYS: "sk-secret-one,sk-two=bad tenant,sk-two=x,sk-two=y" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/entry 1 is not of the form key=tenant/);
+    expect(message).toMatch(/entry 2: the tenant/);
+    expect(message).toMatch(/entry 4 repeats a key/);
+    expect(message).not.toContain("sk-secret-one");
+  });
+
+  it("parses booleans explicitly and numbers strictly", () => {
+    expect(loadConfig({ INGRESS_LOG: "false" }).log).toBe(false);
+    expect(loadConfig({ INGRESS_LOG: "TRUE" }).log).toBe(true);
+    expect(() => loadConfig({ INGRESS_LOG: "maybe" })).toThrow(/INGRESS_LOG/);
+    expect(() => loadConfig({ INGRESS_PORT: "70000" })).toThrow(/INGRESS_PORT/);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: "0" })).toThrow(/REQUEST_TIMEOUT_MS/);
+    expect(loadConfig({ INGRESS_PORT: "0" }).port).toBe(0);
+    expect(loadConfig({ INGRESS_PORT: "" }).port).toBe(8080);
+  });
+
+  it("reads the rest", () => {
+    const config = loadConfig({
+      NATS_URL: "nats://a:4222, nats://b:4222",
+      SWITCHYARD_NAMESPACE: "t1",
+      PUBLIC_URL: "https://api.example.com/",
+      BODY_LIMIT_BYTES: "1024",
+      REQUEST_TIMEOUT_MS: "500",
+    });
+    expect(config.natsServers).toEqual(["nats://a:4222", "nats://b:4222"]);
+    expect(config.namespace).toBe("t1");
+    expect(config.publicUrl).toBe("https://api.example.com");
+    expect(config.bodyLimitBytes).toBe(1024);
+    expect(config.requestTimeoutMs).toBe(500);
+    expect(() => loadConfig({ SWITCHYARD_NAMESPACE: "Bad.NS" })).toThrow(/SWITCHYARD_NAMESPACE/);
+    expect(() => loadConfig({ PUBLIC_URL: "not a url" })).toThrow(/PUBLIC_URL/);
+  });
+});

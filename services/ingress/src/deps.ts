@@ -1,0 +1,24 @@
+import type { BusConnection } from "@switchyard/bus";
+import type { Catalog } from "@switchyard/catalog";
+import type { Names } from "@switchyard/contracts";
+import type { IngressConfig } from "./config.js";
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+/** The part of the NATS connection the ingress uses; tests pass a real one. */
+export type IngressBus = Pick<BusConnection, "nc" | "js" | "jsm" | "isConnected">;
+
+export interface IngressDeps {
+  readonly config: IngressConfig;
+  readonly bus: IngressBus;
+  readonly names: Names;
+  readonly catalog: Pick<Catalog, "getModel" | "listModels">;
+  readonly clock?: Clock;
+  /** Called with errors the client only sees as a generic 500; defaults to stderr. */
+  readonly reportError?: (error: unknown, requestId: string) => void;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,32 @@
+import { createHash } from "node:crypto";
+import { InvalidRequestError } from "@switchyard/contracts";
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * The job id an Idempotency-Key names: `job_` + 24 base62 characters of sha256(tenant, key).
+ * A retry with the same key therefore names the same job (and the same `Nats-Msg-Id`), and two
+ * tenants using the same key never meet.
+ */
+export function idempotentJobId(tenant: string, key: string): string {
+  const digest = createHash("sha256").update(`${tenant}\n${key}`).digest();
+  let id = "job_";
+  for (let i = 0; i < 24; i++) id += ALPHABET[digest[i]! % 62];
+  return id;
+}
+
+/** The `Idempotency-Key` header, if any; a repeated or oversized header is a 400, not a silent new job. */
+export function readIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== "string") {
+    throw new InvalidRequestError("Send at most one Idempotency-Key header.", { code: "invalid_idempotency_key" });
+  }
+  const key = header.trim();
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new InvalidRequestError(`The Idempotency-Key header must be 1 to ${MAX_KEY_LENGTH} characters.`, {
+      code: "invalid_idempotency_key",
+    });
+  }
+  return key;
+}

@@ -1,0 +1,109 @@
+import { IncomingMessage, ServerResponse, request } from "node:http";
+import { Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBus, publishJson, type BusConnection } from "@switchyard/bus";
+import { createIngressApp } from "../app.js";
+import {
+  KEY_A,
+  NATS_URL,
+  chatBody,
+  chatCompletion,
+  createHarness,
+  publishEvent,
+  testCatalog,
+  testConfig,
+  type Harness,
+} from "../test-support/harness.js";
+import { waitUntil } from "../test-support/private-nats.js";
+import { newJobId } from "../ids.js";
+import { systemClock } from "../deps.js";
+import { createSendBatch } from "./send-batch.js";
+import { runJobSync } from "./run-sync.js";
+
+let h: Harness;
+let bus: BusConnection;
+beforeAll(async () => {
+  h = await createHarness();
+  h.worker.react = () => "ignore";
+  bus = await connectBus({ servers: NATS_URL, name: "ingress-test-abort" });
+});
+afterAll(async () => {
+  await bus.close();
+  await h.close();
+});
+
+/** Subscriptions the client holds; a test-only look inside nats.js, to prove nothing leaks. */
+function subscriptionCount(b: BusConnection): number {
+  return (b.nc as unknown as { protocol: { subscriptions: { size(): number } } }).protocol.subscriptions.size();
+}
+
+describe("a client that goes away", () => {
+  it("ends the wait and drops the job's subscription; the job itself stays published", async () => {
+    const app = createIngressApp({ config: testConfig(h.names), bus, names: h.names, catalog: testCatalog() });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const baseline = subscriptionCount(bus);
+    const jobsBefore = h.worker.jobs.length;
+
+    const req = request({
+      host: "127.0.0.1",
+      port,
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { authorization: `Bearer ${KEY_A}`, "content-type": "application/json" },
+    });
+    req.on("error", () => undefined);
+    req.end(JSON.stringify(chatBody()));
+
+    await waitUntil(() => h.worker.jobs.length > jobsBefore);
+    expect(subscriptionCount(bus)).toBe(baseline + 1);
+    req.destroy();
+    await waitUntil(() => subscriptionCount(bus) === baseline);
+    await app.close();
+  });
+});
+
+describe("a publish JetStream reports as a duplicate", () => {
+  it("looks in EVENTS again, because the first request's job may have ended before we subscribed", async () => {
+    const id = newJobId();
+    const now = Date.now();
+    const job = {
+      version: 1 as const,
+      id,
+      kind: "chat" as const,
+      family: "openai",
+      model: "gpt-4o-mini",
+      tenant: "tenant-a",
+      request: chatBody(),
+      createdAt: now,
+      deadlineAt: now + 5_000,
+    };
+    // An earlier request published this job and it completed; this one carries no key, so only
+    // the duplicate ack can lead it to the stored outcome.
+    await publishJson(h.bus.js, h.names.jobSubject("openai", "chat"), job, { msgId: id });
+    const result = chatCompletion("gpt-4o-mini", "stored");
+    await publishEvent(h.bus, h.names, {
+      version: 1,
+      type: "completed",
+      jobId: id,
+      tenant: "tenant-a",
+      kind: "chat",
+      family: "openai",
+      model: "gpt-4o-mini",
+      createdAt: now,
+      at: Date.now(),
+      route: "r1",
+      attempts: 1,
+      latencyMs: 1,
+      result,
+      usage: null,
+    });
+    const response = new ServerResponse(new IncomingMessage(new Socket()));
+    const ctx = { bus: h.bus, names: h.names, clock: systemClock, batch: createSendBatch() };
+    const started = Date.now();
+    const outcome = await runJobSync(ctx, job, response);
+    expect(outcome).toMatchObject({ type: "completed", jobId: id, result });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

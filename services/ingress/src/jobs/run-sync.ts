@@ -1,0 +1,50 @@
+import type { ServerResponse } from "node:http";
+import type { JobSubmitted, Names } from "@switchyard/contracts";
+import type { Clock, IngressBus } from "../deps.js";
+import { findStoredOutcome, watchOutcome, type Outcome } from "./await-outcome.js";
+import { assertConnected, publishJob } from "./submit.js";
+import type { SendBatch } from "./send-batch.js";
+
+export interface SyncJobContext {
+  readonly bus: IngressBus;
+  readonly names: Names;
+  readonly clock: Clock;
+  readonly batch: SendBatch;
+}
+
+/**
+ * Submits a job and waits for its end, for endpoints that answer synchronously.
+ *
+ * Order matters: a keyed job first looks for a stored outcome (a retry after completion must
+ * not run the job again); then the event subscription opens; only then is the job published.
+ * When JetStream reports the publish as a duplicate, an earlier request with the same key
+ * owns the job, and it may have finished before our subscription existed, so EVENTS is
+ * checked once more. If the client disconnects, the wait ends ("aborted"); the job runs on.
+ */
+export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, response: ServerResponse): Promise<Outcome> {
+  assertConnected(ctx.bus);
+  if (job.idempotencyKey !== undefined) {
+    const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
+    if (stored) return stored;
+  }
+  // Subscribe, then publish, in one synchronous step: the SUB reaches the server before the job can.
+  const { watch, published } = await ctx.batch(() => {
+    const watch = watchOutcome(ctx.bus.nc, ctx.names, job.id, Math.max(0, job.deadlineAt - ctx.clock.now()));
+    return { watch, published: publishJob(ctx.bus, ctx.names, job) };
+  });
+  const onClose = (): void => {
+    if (!response.writableEnded) watch.resolve("aborted");
+  };
+  response.once("close", onClose);
+  try {
+    const { duplicate } = await published;
+    if (duplicate) {
+      const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
+      if (stored) watch.resolve(stored);
+    }
+    return await watch.outcome;
+  } finally {
+    watch.cancel();
+    response.off("close", onClose);
+  }
+}

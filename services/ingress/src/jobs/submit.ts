@@ -1,0 +1,62 @@
+import { publishJson } from "@switchyard/bus";
+import { ServiceUnavailableError, type JobSubmitted, type ModelKind, type Names } from "@switchyard/contracts";
+import type { Model } from "@switchyard/catalog";
+import type { IngressBus } from "../deps.js";
+
+export interface NewJob {
+  id: string;
+  kind: ModelKind;
+  model: Model;
+  tenant: string;
+  /** The validated request body, unknown fields included. */
+  request: Record<string, unknown>;
+  now: number;
+  timeoutMs: number;
+  idempotencyKey: string | undefined;
+}
+
+export function buildJob(input: NewJob): JobSubmitted {
+  const job: JobSubmitted = {
+    version: 1,
+    id: input.id,
+    kind: input.kind,
+    family: input.model.family,
+    model: input.model.id,
+    tenant: input.tenant,
+    request: input.request,
+    createdAt: input.now,
+    deadlineAt: input.now + input.timeoutMs,
+  };
+  if (input.idempotencyKey !== undefined) job.idempotencyKey = input.idempotencyKey;
+  return job;
+}
+
+export const QUEUE_UNAVAILABLE = "The job queue is unavailable. Please retry shortly.";
+
+/** Fails fast while the client reconnects: a request to NATS now would only wait for its timeout. */
+export function assertConnected(bus: Pick<IngressBus, "isConnected">): void {
+  if (!bus.isConnected()) throw new ServiceUnavailableError(QUEUE_UNAVAILABLE);
+}
+
+/**
+ * Publishes the job on `jobs.<family>.<kind>` with `Nats-Msg-Id` = job id, so a second publish of
+ * the same id inside the duplicate window is dropped by JetStream (`duplicate: true`).
+ * Any failure to get the stream's ack (disconnected, timed out, no stream listening, stream
+ * full) means the job was not accepted: 503, which clients retry.
+ */
+export async function publishJob(
+  bus: Pick<IngressBus, "js" | "isConnected">,
+  names: Names,
+  job: JobSubmitted,
+): Promise<{ duplicate: boolean }> {
+  assertConnected(bus);
+  try {
+    const ack = await publishJson(bus.js, names.jobSubject(job.family, job.kind), job, {
+      msgId: job.id,
+      attributes: { "switchyard.job_id": job.id },
+    });
+    return { duplicate: ack.duplicate };
+  } catch (cause) {
+    throw new ServiceUnavailableError(QUEUE_UNAVAILABLE, { cause });
+  }
+}

@@ -1,0 +1,55 @@
+import type { FastifyInstance } from "fastify";
+import { trace } from "@opentelemetry/api";
+import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
+import { newJobId } from "../ids.js";
+import { systemClock, type IngressDeps } from "../deps.js";
+import { parseBody } from "../validation.js";
+import { useJobIdAsRequestId } from "../request-id.js";
+import { resolveModel } from "../jobs/resolve-model.js";
+import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
+import { buildJob } from "../jobs/submit.js";
+import { runJobSync, type SyncJobContext } from "../jobs/run-sync.js";
+import { replyWithOutcome } from "../jobs/reply-outcome.js";
+import { createSendBatch } from "../jobs/send-batch.js";
+
+/**
+ * `POST /v1/chat/completions`: validate, turn the request into a `chat` job, publish it and
+ * answer with the worker's `chat.completion` (or its error) when the job ends.
+ */
+export function registerChatCompletionRoutes(app: FastifyInstance, deps: IngressDeps): void {
+  const ctx: SyncJobContext = {
+    bus: deps.bus,
+    names: deps.names,
+    clock: deps.clock ?? systemClock,
+    batch: createSendBatch(),
+  };
+  const timeoutMs = deps.config.requestTimeoutMs;
+
+  app.post("/v1/chat/completions", async (request, reply) => {
+    const body = parseBody(ChatCompletionRequest, request.body);
+    const model = resolveModel(deps.catalog, body.model, "chat");
+    if (body.stream === true) {
+      throw new InvalidRequestError("streaming is not supported yet", {
+        param: "stream",
+        code: "unsupported_parameter",
+      });
+    }
+
+    const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
+    const id = idempotencyKey === undefined ? newJobId() : idempotentJobId(request.tenant, idempotencyKey);
+    useJobIdAsRequestId(reply, id);
+    trace.getActiveSpan()?.setAttribute("switchyard.job_id", id);
+
+    const job = buildJob({
+      id,
+      kind: "chat",
+      model,
+      tenant: request.tenant,
+      request: body,
+      now: ctx.clock.now(),
+      timeoutMs,
+      idempotencyKey,
+    });
+    return replyWithOutcome(reply, await runJobSync(ctx, job, reply.raw));
+  });
+}

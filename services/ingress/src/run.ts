@@ -1,0 +1,57 @@
+import { connectBus, ensureStreams } from "@switchyard/bus";
+import { loadCatalog } from "@switchyard/catalog";
+import { createNames } from "@switchyard/contracts";
+import type { Telemetry } from "@switchyard/telemetry";
+import { createIngressApp } from "./app.js";
+import { DEV_API_KEY, DEV_TENANT, type IngressConfig } from "./config.js";
+
+export interface RunOptions {
+  config: IngressConfig;
+  /** For `${VAR}` references in the catalog file. */
+  env: Readonly<Record<string, string | undefined>>;
+  telemetry: Telemetry;
+}
+
+/**
+ * Connects, listens and stays up until SIGTERM/SIGINT. Shutdown order: stop accepting and let
+ * in-flight requests finish (they still need NATS for their answers), cut what remains after
+ * the grace period, then drain NATS, then flush telemetry.
+ */
+export async function run({ config, env, telemetry }: RunOptions): Promise<void> {
+  const catalog = loadCatalog(config.catalogPath, env);
+  const names = createNames(config.namespace);
+  // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
+  const bus = await connectBus({ servers: [...config.natsServers], name: "ingress", noAsyncTraces: true });
+  await ensureStreams(bus.jsm, names);
+
+  const app = createIngressApp({ config, bus, names, catalog });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  console.log(`ingress listening on http://${host}:${port}`);
+  if (config.publicUrl) console.log(`public URL: ${config.publicUrl}`);
+  if (config.devKeyActive) console.log(`dev API key: ${DEV_API_KEY} (tenant ${DEV_TENANT})`);
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      console.error(`ingress: second ${signal}, exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`ingress: ${signal} received, finishing in-flight requests`);
+    const grace = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
+    try {
+      await app.close();
+      clearTimeout(grace);
+      await bus.close();
+      await telemetry.shutdown();
+      process.exit(0);
+    } catch (error) {
+      console.error("ingress: shutdown failed:", error);
+      process.exit(1);
+    }
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, (s) => void stop(s));
+}
