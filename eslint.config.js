@@ -33,7 +33,7 @@ export default tseslint.config(
     extends: [tseslint.configs.base],
     plugins: { "import-x": importX },
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: root },
+      parserOptions: { projectService: { allowDefaultProject: ["vitest.config.ts"] }, tsconfigRootDir: root },
     },
     settings: {
       "import-x/resolver-next": [importX.createNodeResolver()],

@@ -94,7 +94,7 @@ describe("faults lose nothing", () => {
     const n = 20;
     const calls = Array.from({ length: n }, (_, i) =>
       client.chat.completions
-        .create({ model: "gpt-4o-mini", messages: prompt(`${i} ${m}`) }, { idempotencyKey: `${m}-${i}` })
+        .create({ model: "gpt-4o-mini", messages: prompt(`${i} ${m}`) }, { headers: { "Idempotency-Key": `${m}-${i}` } })
         .withResponse(),
     );
     await new Promise((r) => setTimeout(r, 100));

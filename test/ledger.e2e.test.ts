@@ -91,7 +91,7 @@ describe("ledger", () => {
       stack.openai.chat.completions
         .create(
           { model: "gpt-4o-mini", messages: [{ role: "user", content: `Return exactly: once ${m}` }] },
-          { idempotencyKey: key },
+          { headers: { "Idempotency-Key": key } },
         )
         .withResponse();
     const [first, second] = await Promise.all([ask(), ask()]);
