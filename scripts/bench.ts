@@ -1,6 +1,6 @@
 // `npm run bench`: throughput and latency of the broker against the simulated provider called
 // directly, in one run on one machine so the ratios are fair, with tracing off and on.
-// Prints a table and writes bench/results/latest.json (and a dated copy).
+// Prints a table and writes bench/results/latest.json.
 import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -194,7 +194,9 @@ async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
   const bus = await connectBus({ servers: natsUrl, name: "bench" });
   await ensureStreams(bus.jsm, names);
   const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
-  const before = Number((await db.query<{ n: string }>("select count(*) as n from usage")).rows[0]!.n);
+  const tenant = `bench-${randomId(6)}`;
+  const recorded = async (): Promise<number> =>
+    Number((await db.query<{ n: string }>("select count(*) as n from usage where tenant = $1", [tenant])).rows[0]!.n);
   const started = performance.now();
   const window = 512;
   let next = 0;
@@ -208,7 +210,7 @@ async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
         kind: "chat",
         family: "openai",
         model: "gpt-4o-mini",
-        tenant: "bench",
+        tenant,
         request: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Return exactly: async" }] },
         createdAt: now,
         deadlineAt: now + 600_000,
@@ -220,7 +222,7 @@ async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
   const acceptedS = (performance.now() - started) / 1000;
   let done = 0;
   while (done < count) {
-    done = Number((await db.query<{ n: string }>("select count(*) as n from usage")).rows[0]!.n) - before;
+    done = await recorded();
     if (performance.now() - started > 300_000) break;
     if (done < count) await new Promise((r) => setTimeout(r, 50));
   }
@@ -233,6 +235,22 @@ async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
     completedWithLedgerRowsPerSec: Math.round(done / completedS),
     allRecorded: done === count,
   };
+}
+
+/** Waits until the ledger has written everything the synchronous runs produced, so the async figures start clean. */
+async function ledgerCaughtUp(stack: StackHandle): Promise<void> {
+  const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+  try {
+    let last = -1;
+    for (;;) {
+      const n = Number((await db.query<{ n: string }>("select count(*) as n from usage")).rows[0]!.n);
+      if (n === last) return;
+      last = n;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    await db.end();
+  }
 }
 
 async function main(): Promise<void> {
@@ -290,6 +308,7 @@ async function main(): Promise<void> {
         }
       }
       await setUpstreamLatency(stack.simUrl, 0);
+      await ledgerCaughtUp(stack);
       const asyncRow = { tracing: mode, ...(await benchAsync(nats.url, stack, asyncJobs)) };
       asyncResults.push(asyncRow);
       console.log(JSON.stringify(asyncRow));

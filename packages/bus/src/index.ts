@@ -8,3 +8,4 @@ export { startConsumeLoop } from "./consume.js";
 export type { ConsumeLoop, ConsumeLoopOptions } from "./consume.js";
 export { injectTraceContext, extractTraceContext } from "./trace-headers.js";
 export { encodeJson, decodeJson } from "./codec.js";
+export { nextTurn } from "./next-turn.js";

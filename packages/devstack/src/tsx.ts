@@ -1,19 +1,20 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
 /**
  * How to run a TypeScript entry point with the workspace's tsx. Append the script path to
- * `args`. tsx runs the script in a child process and passes SIGINT/SIGTERM on to it;
- * `ServiceProcess.kill()` kills that child too.
+ * `args`. The service runs as one `node --import tsx` process rather than under the `tsx`
+ * CLI, which would add a wrapper process (about 40 MB) that relays signals to a child.
  *
  * @example
  * const tsx = tsxCommand(root);
  * await spawnService({ command: tsx.command, args: [...tsx.args, "services/ledger/src/main.ts"], ... });
  */
 export function tsxCommand(root: string): { command: string; args: string[] } {
-  const command = join(root, "node_modules", ".bin", "tsx");
-  if (!existsSync(command)) {
-    throw new Error(`${command} is missing: install the workspace first (node scripts/run.mjs does it).`);
+  const tsx = join(root, "node_modules", "tsx");
+  if (!existsSync(tsx)) {
+    throw new Error(`${tsx} is missing: install the workspace first (node scripts/run.mjs does it).`);
   }
-  return { command, args: [] };
+  return { command: process.execPath, args: ["--import", pathToFileURL(join(tsx, "dist", "loader.mjs")).href] };
 }

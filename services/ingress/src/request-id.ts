@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
-import { pooledRandomId } from "./ids.js";
+import { randomId } from "@switchyard/contracts";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
 /** Fastify's `genReqId`: requests that name no job are traced by this id. */
 export function generateRequestId(): string {
-  return `req_${pooledRandomId()}`;
+  return `req_${randomId()}`;
 }
 
 /** Runs first, so every answer (404s and errors included) carries the id. */

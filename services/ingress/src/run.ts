@@ -21,7 +21,7 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
   const catalog = loadCatalog(config.catalogPath, env);
   const names = createNames(config.namespace);
   // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
-  const bus = await connectBus({ servers: [...config.natsServers], name: "ingress", noAsyncTraces: true });
+  const bus = await connectBus({ servers: [...config.natsServers], name: "ingress" });
   await ensureStreams(bus.jsm, names);
 
   const app = createIngressApp({ config, bus, names, catalog });

@@ -1,4 +1,4 @@
-import { publishJson, decodeJson, type BusConnection } from "@switchyard/bus";
+import { publishJson, decodeJson, nextTurn, type BusConnection } from "@switchyard/bus";
 import type { Catalog } from "@switchyard/catalog";
 import {
   BrokerError,
@@ -74,11 +74,14 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
   const { bus, names, catalog, providers, clock, config, workerId } = deps;
   const logger = deps.logger ?? silentLogger;
 
-  const publish = (event: JobEvent) =>
-    publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, {
+  // Publishes wait for the turn's end so that concurrent jobs' events share socket writes.
+  const publish = async (event: JobEvent) => {
+    await nextTurn();
+    return publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, {
       msgId: eventMessageId(event),
       attributes: { "switchyard.job_id": event.jobId, "switchyard.event": event.type },
     });
+  };
 
   /** Lookups of the job's terminal subjects; `getMessage` answers null when there is none. */
   const terminalEventExists = async (jobId: string): Promise<boolean> => {
@@ -89,16 +92,37 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     return completed !== null || failed !== null;
   };
 
+  /** Publishes a non-terminal event, retrying while JetStream is unreachable, within the same budget as the final one. */
+  const publishPatiently = async (event: JobEvent): Promise<void> => {
+    const giveUpAt = clock.now() + config.finalPublishRetryMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await publish(event);
+        return;
+      } catch (error) {
+        if (clock.now() >= giveUpAt) {
+          logger.error(`could not publish the ${event.type} event`, { jobId: event.jobId, error });
+          return;
+        }
+        await clock.sleep(Math.max(100, backoffDelay(attempt, config, deps.random)));
+      }
+    }
+  };
+
   /**
    * Publishes the terminal event, retrying while JetStream is unreachable, then acks. If it
    * never lands, the job is nak'ed: its redelivery publishes again, and the dedup check above
    * acks it instead if this publish did land after all.
    */
-  const finish = async (msg: JobMessage, event: TerminalEvent): Promise<void> => {
+  const finish = async (msg: JobMessage, event: TerminalEvent, earlier: Promise<unknown> = Promise.resolve()): Promise<void> => {
     const giveUpAt = clock.now() + config.finalPublishRetryMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await publish(event);
+        // The started and attempt events go before the ack: once the job is acked, nothing may
+        // be missing. They are published concurrently with the terminal one, which is what the
+        // waiting client needs first.
+        await earlier;
         msg.ack();
         if (config.logJobs)
           logger.info(`job ${event.type}`, {
@@ -121,7 +145,11 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
 
   const process = async (msg: JobMessage, job: JobSubmitted, receivedAt: number): Promise<void> => {
     const delivery = msg.info.deliveryCount;
-    const fail = (error: BrokerError, extra: { route?: string | null; attempts?: number } = {}) =>
+    const fail = (
+      error: BrokerError,
+      extra: { route?: string | null; attempts?: number } = {},
+      earlier?: Promise<unknown>,
+    ) =>
       finish(
         msg,
         failedEvent(
@@ -129,6 +157,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
           { route: extra.route ?? null, attempts: extra.attempts ?? 0, latencyMs: clock.now() - receivedAt, error },
           clock.now(),
         ),
+        earlier,
       );
 
     // A redelivery may follow a crash or a lost ack after the job finished: never call the
@@ -167,20 +196,14 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
 
     const pending: Array<Promise<void>> = [];
     const background = (event: JobEvent): void => {
-      pending.push(
-        publish(event).then(
-          () => undefined,
-          (error: unknown) => logger.warn(`could not publish the ${event.type} event`, { jobId: job.id, error }),
-        ),
-      );
+      pending.push(publishPatiently(event));
     };
     background(startedEvent(job, delivery, workerId, clock.now()));
     const outcome = await runAttempts(
       { job, request: parsed.data, routes: model.routes, delivery },
       { providers, clock, config, random: deps.random, onAttempt: background },
     );
-    // The started and attempt events go before the ack: once the job is acked, nothing may be missing.
-    await Promise.all(pending);
+    const earlier = Promise.all(pending);
     if (outcome.ok) {
       const latencyMs = clock.now() - receivedAt;
       const facts = {
@@ -189,9 +212,9 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         latencyMs,
         completion: outcome.result.completion,
       };
-      return finish(msg, completedEvent(job, facts, clock.now()));
+      return finish(msg, completedEvent(job, facts, clock.now()), earlier);
     }
-    return fail(outcome.error, { route: outcome.route?.id ?? null, attempts: outcome.attempts });
+    return fail(outcome.error, { route: outcome.route?.id ?? null, attempts: outcome.attempts }, earlier);
   };
 
   return {

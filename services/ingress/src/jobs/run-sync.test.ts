@@ -15,7 +15,7 @@ import {
   type Harness,
 } from "../test-support/harness.js";
 import { waitUntil } from "../test-support/private-nats.js";
-import { newJobId } from "../ids.js";
+import { createJobId } from "@switchyard/contracts";
 import { systemClock } from "../deps.js";
 import { createSendBatch } from "./send-batch.js";
 import { runJobSync } from "./run-sync.js";
@@ -66,7 +66,7 @@ describe("a client that goes away", () => {
 
 describe("a publish JetStream reports as a duplicate", () => {
   it("looks in EVENTS again, because the first request's job may have ended before we subscribed", async () => {
-    const id = newJobId();
+    const id = createJobId();
     const now = Date.now();
     const job = {
       version: 1 as const,

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { trace } from "@opentelemetry/api";
-import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
-import { newJobId } from "../ids.js";
+import { ChatCompletionRequest, InvalidRequestError, createJobId } from "@switchyard/contracts";
 import { systemClock, type IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
 import { useJobIdAsRequestId } from "../request-id.js";
@@ -36,7 +35,7 @@ export function registerChatCompletionRoutes(app: FastifyInstance, deps: Ingress
     }
 
     const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
-    const id = idempotencyKey === undefined ? newJobId() : idempotentJobId(request.tenant, idempotencyKey);
+    const id = idempotencyKey === undefined ? createJobId() : idempotentJobId(request.tenant, idempotencyKey);
     useJobIdAsRequestId(reply, id);
     trace.getActiveSpan()?.setAttribute("switchyard.job_id", id);
 

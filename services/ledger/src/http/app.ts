@@ -31,7 +31,11 @@ const READY_TIMEOUT_MS = 2_000;
  */
 export function createLedgerApp(options: LedgerAppOptions): FastifyInstance {
   const { db, config, bus } = options;
-  const app = Fastify({ logger: config.logLevel === "silent" ? false : { level: config.logLevel } });
+  const app = Fastify({
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    // A line per health probe drowns the log; request lines only when debugging.
+    disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+  });
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof BrokerError) {
