@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import type { ModelKind, ModelObject, TokenCounts } from "@switchyard/contracts";
+import type { BillableUnits, ModelKind, ModelObject, TokenCounts } from "@switchyard/contracts";
 import { CatalogFile, type Dialect, type ModelConfig, type Price } from "./schema.js";
 import { interpolate } from "./interpolate.js";
 
@@ -31,8 +31,8 @@ export interface Catalog {
   getRoute(id: string): Route | undefined;
   /** Every family with at least one model: one worker pool each. */
   families(): readonly string[];
-  /** USD cost of `tokens` on `routeId`; 0 for an unknown route (recorded, but not priced). */
-  costUsd(routeId: string, tokens: TokenCounts): number;
+  /** USD cost of `tokens` (and media `units`) on `routeId`; 0 for an unknown route (recorded, but not priced). */
+  costUsd(routeId: string, tokens: TokenCounts, units?: BillableUnits | null): number;
 }
 
 /**
@@ -71,14 +71,15 @@ export function parseCatalog(text: string, env: Readonly<Record<string, string |
     listModels: () => [...models.values()],
     getRoute: (id) => routes.get(id),
     families: () => families,
-    costUsd: (routeId, tokens) => {
+    costUsd: (routeId, tokens, units) => {
       const price = routes.get(routeId)?.price;
       if (!price) return 0;
       const cached = Math.min(tokens.cachedTokens, tokens.promptTokens);
       const uncached = tokens.promptTokens - cached;
       const usd =
         uncached * price.input + cached * (price.cached_input ?? price.input) + tokens.completionTokens * price.output;
-      return usd / 1_000_000;
+      const media = (units?.images ?? 0) * (price.per_image ?? 0) + (units?.videoSeconds ?? 0) * (price.per_second ?? 0);
+      return usd / 1_000_000 + media;
     },
   };
 }

@@ -5,12 +5,16 @@ import { ModelKind } from "@switchyard/contracts";
 export const Dialect = z.enum(["openai", "anthropic", "gemini", "video-task"]);
 export type Dialect = z.infer<typeof Dialect>;
 
-/** USD per million tokens. */
+/** USD per million tokens, plus per-unit prices for media. */
 export const Price = z.strictObject({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
+  input: z.number().nonnegative().default(0),
+  output: z.number().nonnegative().default(0),
   /** Cached prompt tokens are billed at this rate instead of `input`; defaults to `input`. */
   cached_input: z.number().nonnegative().optional(),
+  /** USD per generated image (image routes). */
+  per_image: z.number().nonnegative().optional(),
+  /** USD per second of generated video (video routes). */
+  per_second: z.number().nonnegative().optional(),
 });
 export type Price = z.infer<typeof Price>;
 

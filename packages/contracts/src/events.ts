@@ -52,6 +52,37 @@ export const AttemptRecorded = z.object({
 });
 export type AttemptRecorded = z.infer<typeof AttemptRecorded>;
 
+/** How a streamed answer ended, for the ledger: `null` for calls that did not stream. */
+export const StreamEnd = z.enum(["done", "error", "client_closed"]);
+export type StreamEnd = z.infer<typeof StreamEnd>;
+
+/** Where the terminal event's webhook goes, if the job asked for one. */
+export const WebhookTarget = z.object({ url: z.string() });
+export type WebhookTarget = z.infer<typeof WebhookTarget>;
+
+/** What a job bills besides tokens: generated images and seconds of video. */
+export const BillableUnits = z.object({
+  images: z.number().int().nonnegative().default(0),
+  videoSeconds: z.number().nonnegative().default(0),
+});
+export type BillableUnits = z.infer<typeof BillableUnits>;
+
+const TerminalFields = {
+  streamEnd: StreamEnd.nullable().default(null),
+  webhook: WebhookTarget.nullable().default(null),
+  units: BillableUnits.nullable().default(null),
+};
+
+export const JobProgressed = z.object({
+  ...JobIdentity,
+  type: z.literal("progress"),
+  /** 0-100. */
+  progress: z.number().min(0).max(100),
+  /** The upstream's own id for a long-running task (video), once known. */
+  upstreamTaskId: z.string().nullable(),
+});
+export type JobProgressed = z.infer<typeof JobProgressed>;
+
 export const JobCompleted = z.object({
   ...JobIdentity,
   type: z.literal("completed"),
@@ -61,6 +92,7 @@ export const JobCompleted = z.object({
   /** The object the synchronous endpoint returns (a `chat.completion` for chat). */
   result: z.record(z.string(), z.unknown()),
   usage: Usage.nullable(),
+  ...TerminalFields,
 });
 export type JobCompleted = z.infer<typeof JobCompleted>;
 
@@ -73,21 +105,64 @@ export const JobFailed = z.object({
   error: EventError,
   /** Tokens an upstream charged before the job failed (a partial stream), if any. */
   usage: Usage.nullable(),
+  ...TerminalFields,
 });
 export type JobFailed = z.infer<typeof JobFailed>;
 
-export const JobEvent = z.discriminatedUnion("type", [JobStarted, AttemptRecorded, JobCompleted, JobFailed]);
+export const JobCancelled = z.object({
+  ...JobIdentity,
+  type: z.literal("cancelled"),
+  route: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+  /** `client`: POST /cancel; `client_closed`: the streaming client went away. */
+  reason: z.enum(["client", "client_closed"]),
+  /** Tokens charged before the cancellation reached the upstream, if any. */
+  usage: Usage.nullable(),
+  ...TerminalFields,
+});
+export type JobCancelled = z.infer<typeof JobCancelled>;
+
+/** One attempt to deliver a job's webhook. */
+export const WebhookAttempted = z.object({
+  ...JobIdentity,
+  type: z.literal("webhook"),
+  /** The `webhook-id` header: the same on every retry of one event. */
+  webhookId: z.string(),
+  attempt: z.number().int().positive(),
+  url: z.string(),
+  /** The event type delivered: `job.completed`, `job.failed` or `job.cancelled`. */
+  eventType: z.string(),
+  httpStatus: z.number().int().nullable(),
+  outcome: z.enum(["delivered", "failed", "gave_up"]),
+  error: z.string().nullable(),
+  latencyMs: z.number().nonnegative(),
+  retryInMs: z.number().nonnegative().nullable(),
+});
+export type WebhookAttempted = z.infer<typeof WebhookAttempted>;
+
+export const JobEvent = z.discriminatedUnion("type", [
+  JobStarted,
+  AttemptRecorded,
+  JobProgressed,
+  JobCompleted,
+  JobFailed,
+  JobCancelled,
+  WebhookAttempted,
+]);
 export type JobEvent = z.infer<typeof JobEvent>;
 export type JobEventType = JobEvent["type"];
-export type TerminalEvent = JobCompleted | JobFailed;
+export type TerminalEvent = JobCompleted | JobFailed | JobCancelled;
+export const TERMINAL_EVENT_TYPES = ["completed", "failed", "cancelled"] as const;
 
 export function isTerminal(event: JobEvent): event is TerminalEvent {
-  return event.type === "completed" || event.type === "failed";
+  return event.type === "completed" || event.type === "failed" || event.type === "cancelled";
 }
 
 /**
- * The `Nats-Msg-Id` of an event. Both terminal types share one id per job, so JetStream's
- * de-duplication keeps a single final outcome even if two workers race after a redelivery.
+ * The `Nats-Msg-Id` of an event. The terminal types share one id per job, so JetStream's
+ * de-duplication keeps a single final outcome even if two workers (or a worker and a cancel)
+ * race.
  */
 export function eventMessageId(event: JobEvent): string {
   switch (event.type) {
@@ -95,8 +170,13 @@ export function eventMessageId(event: JobEvent): string {
       return `${event.jobId}:started:${event.delivery}`;
     case "attempt":
       return `${event.jobId}:attempt:${event.attemptId}`;
+    case "progress":
+      return `${event.jobId}:progress:${event.progress}:${event.at}`;
+    case "webhook":
+      return `${event.jobId}:webhook:${event.webhookId}:${event.attempt}`;
     case "completed":
     case "failed":
+    case "cancelled":
       return `${event.jobId}:final`;
   }
 }

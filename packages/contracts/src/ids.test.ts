@@ -14,3 +14,14 @@ describe("ids", () => {
     expect(randomId(10)).toMatch(/^[0-9A-Za-z]{10}$/);
   });
 });
+
+describe("time-ordered ids", () => {
+  it("sort by creation time and carry their prefix", () => {
+    const a = createJobId("job", 1_700_000_000_000);
+    const b = createJobId("job", 1_700_000_000_001);
+    const v = createJobId("video", 1_800_000_000_000);
+    expect(a < b).toBe(true);
+    expect(v).toMatch(/^video_[0-9A-Za-z]{24}$/);
+    expect(v).toMatch(JOB_ID_PATTERN);
+  });
+});

@@ -22,10 +22,28 @@ export function randomId(length = 24): string {
   return out;
 }
 
-/** Job ids double as subject tokens (`events.<jobId>.<type>`), so they hold no dots or wildcards. */
-export function createJobId(): string {
-  return `job_${randomId()}`;
+/** Base62 of the epoch milliseconds, 8 characters: ids sort by creation time until the year 8888. */
+function timePrefix(now: number): string {
+  let n = Math.floor(now);
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    out = ALPHABET[n % 62]! + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+export type JobIdPrefix = "job" | "video";
+
+/**
+ * Job ids double as subject tokens (`events.<jobId>.<type>`) and KV keys, so they hold no
+ * dots or wildcards. They start with the creation time, so a tenant's keys listed in order are
+ * its jobs newest-last: cursor pagination needs no index. Videos are jobs too, named `video_`
+ * as the OpenAI Videos API names them.
+ */
+export function createJobId(prefix: JobIdPrefix = "job", now = Date.now()): string {
+  return `${prefix}_${timePrefix(now)}${randomId(16)}`;
 }
 
 /** A job id is accepted from outside (URLs, Idempotency-Key mapping) only in this exact form. */
-export const JOB_ID_PATTERN = /^job_[0-9A-Za-z]{8,64}$/;
+export const JOB_ID_PATTERN = /^(job|video)_[0-9A-Za-z]{8,64}$/;

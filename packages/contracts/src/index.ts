@@ -28,14 +28,38 @@ export {
 export type { TokenCounts } from "./openai/chat.js";
 export { ModelKind } from "./openai/models.js";
 export type { ModelObject, ModelList } from "./openai/models.js";
-export { JobSubmitted } from "./jobs.js";
+export {
+  JobSubmitted,
+  JobStatus,
+  JobType,
+  JobRecord,
+  ImageArtifact,
+  ImagesResult,
+  VideoResult,
+  TERMINAL_JOB_STATUSES,
+  JOB_TYPE_OF_KIND,
+  KIND_OF_JOB_TYPE,
+} from "./jobs.js";
+export { JobCreateRequest } from "./job-api.js";
+export type { JobObject, WebhookEvent } from "./job-api.js";
+export { ImageGenerationRequest } from "./openai/images.js";
+export { VideoCreateRequest, VideoSize, VideoSeconds } from "./openai/videos.js";
+export type { VideoObject, VideoStatus } from "./openai/videos.js";
+export { TokenChunk, FlowCredit, CancelRequest } from "./streaming.js";
 export {
   JobEvent,
   JobStarted,
   AttemptRecorded,
   JobCompleted,
   JobFailed,
+  JobCancelled,
+  JobProgressed,
+  WebhookAttempted,
+  StreamEnd,
+  WebhookTarget,
+  BillableUnits,
   EventError,
+  TERMINAL_EVENT_TYPES,
   isTerminal,
   eventMessageId,
 } from "./events.js";
@@ -43,3 +67,4 @@ export type { JobEventType, TerminalEvent } from "./events.js";
 export { createNames } from "./subjects.js";
 export type { Names } from "./subjects.js";
 export { createJobId, randomId, JOB_ID_PATTERN } from "./ids.js";
+export type { JobIdPrefix } from "./ids.js";

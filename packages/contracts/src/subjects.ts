@@ -20,7 +20,22 @@ export interface Names {
   eventSubject(jobId: string, type: JobEventType): string;
   jobEventsFilter(jobId: string): string;
   readonly allEventsFilter: string;
+  /** Terminal events of one type over all jobs, e.g. `events.*.completed` (the webhook dispatcher's filters). */
+  eventTypeFilter(type: JobEventType): string;
   readonly ledgerConsumer: string;
+  /** Core NATS: a streamed job's tokens, worker to ingress. */
+  tokenSubject(jobId: string): string;
+  /** Core NATS: the ingress's flow-control credits for a streamed job, ingress to worker. */
+  flowSubject(jobId: string): string;
+  /** Core NATS: cancel a running job, ingress to worker. */
+  cancelSubject(jobId: string): string;
+  /** KV bucket of tracked jobs' records, keyed `<tenant>.<jobId>`. */
+  readonly statusBucket: string;
+  statusKey(tenant: string, jobId: string): string;
+  /** KV bucket of long-running upstream task ids, keyed by job id. */
+  readonly tasksBucket: string;
+  /** Object store of generated images and videos. */
+  readonly artifactsBucket: string;
 }
 
 const NAMESPACE = /^[a-z0-9_-]*$/;
@@ -39,6 +54,14 @@ export function createNames(namespace = ""): Names {
     eventSubject: (jobId, type) => `${p}events.${jobId}.${type}`,
     jobEventsFilter: (jobId) => `${p}events.${jobId}.>`,
     allEventsFilter: `${p}events.>`,
+    eventTypeFilter: (type) => `${p}events.*.${type}`,
     ledgerConsumer: "ledger",
+    tokenSubject: (jobId) => `${p}tokens.${jobId}`,
+    flowSubject: (jobId) => `${p}flow.${jobId}`,
+    cancelSubject: (jobId) => `${p}cancel.${jobId}`,
+    statusBucket: `${P}job_status`,
+    statusKey: (tenant, jobId) => `${tenant}.${jobId}`,
+    tasksBucket: `${P}job_tasks`,
+    artifactsBucket: `${P}artifacts`,
   };
 }

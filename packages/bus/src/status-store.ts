@@ -1,0 +1,94 @@
+import { Kvm, type KV } from "@nats-io/kv";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { JobRecord, type Names } from "@switchyard/contracts";
+import { decodeJson, encodeJson } from "./codec.js";
+
+export interface StoredRecord {
+  record: JobRecord;
+  /** KV revision, for compare-and-set updates. */
+  revision: number;
+}
+
+/**
+ * Tracked jobs' current state in a JetStream KV bucket, keyed `<tenant>.<jobId>`: clients that
+ * poll every second read NATS, never PostgreSQL. The tenant in the key is also the access
+ * check: another tenant's id is simply not found.
+ */
+export interface StatusStore {
+  get(tenant: string, jobId: string): Promise<StoredRecord | null>;
+  /** Writes a new record; fails if the job already has one (a retried submit). */
+  create(record: JobRecord): Promise<number>;
+  put(record: JobRecord): Promise<number>;
+  /** Writes only if the record is still at `revision`; throws otherwise. */
+  update(record: JobRecord, revision: number): Promise<number>;
+  /**
+   * Changes a record with `change` under compare-and-set, re-reading after a conflicting
+   * write. `change` returns null to leave the record as it is.
+   */
+  modify(tenant: string, jobId: string, change: (current: JobRecord) => JobRecord | null): Promise<JobRecord | null>;
+  /** The tenant's job ids, oldest first (ids begin with their creation time). */
+  listIds(tenant: string): Promise<string[]>;
+  /** The record now and after every change, until the iterator is stopped. */
+  watch(tenant: string, jobId: string): Promise<AsyncIterable<JobRecord> & { stop(): void }>;
+  remove(tenant: string, jobId: string): Promise<void>;
+}
+
+const MAX_CAS_RETRIES = 10;
+
+function decodeRecord(value: Uint8Array): JobRecord {
+  return JobRecord.parse(decodeJson(value));
+}
+
+export function createStatusStore(kv: KV, names: Names): StatusStore {
+  const key = (record: Pick<JobRecord, "tenant" | "id">) => names.statusKey(record.tenant, record.id);
+  const get = async (tenant: string, jobId: string): Promise<StoredRecord | null> => {
+    const entry = await kv.get(names.statusKey(tenant, jobId));
+    if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return null;
+    return { record: decodeRecord(entry.value), revision: entry.revision };
+  };
+  return {
+    get,
+    create: (record) => kv.create(key(record), encodeJson(record)),
+    put: (record) => kv.put(key(record), encodeJson(record)),
+    update: (record, revision) => kv.update(key(record), encodeJson(record), revision),
+    modify: async (tenant, jobId, change) => {
+      for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+        const current = await get(tenant, jobId);
+        if (!current) return null;
+        const next = change(current.record);
+        if (!next) return current.record;
+        try {
+          await kv.update(names.statusKey(tenant, jobId), encodeJson(next), current.revision);
+          return next;
+        } catch (error) {
+          if (!/wrong last sequence/i.test(String(error))) throw error;
+        }
+      }
+      throw new Error(`could not update job ${jobId}: too many concurrent writers`);
+    },
+    listIds: async (tenant) => {
+      const prefix = names.statusKey(tenant, "");
+      const ids: string[] = [];
+      for await (const k of await kv.keys(`${prefix}*`)) ids.push(k.slice(prefix.length));
+      return ids.sort();
+    },
+    watch: async (tenant, jobId) => {
+      const iterator = await kv.watch({ key: names.statusKey(tenant, jobId) });
+      const records = (async function* () {
+        for await (const entry of iterator) {
+          if (entry.operation === "PUT" && entry.value.length > 0) yield decodeRecord(entry.value);
+        }
+      })();
+      return Object.assign(records, { stop: () => iterator.stop() });
+    },
+    remove: async (tenant, jobId) => {
+      await kv.purge(names.statusKey(tenant, jobId));
+    },
+  };
+}
+
+/** Opens (creating if needed) the status bucket. */
+export async function openStatusStore(js: JetStreamClient, names: Names, options: { replicas?: number } = {}): Promise<StatusStore> {
+  const kv = await new Kvm(js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
+  return createStatusStore(kv, names);
+}

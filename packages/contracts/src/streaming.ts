@@ -1,0 +1,32 @@
+import { z } from "zod";
+
+/**
+ * One message on a streamed job's token subject (`Names.tokenSubject`), worker to ingress,
+ * over core NATS: tokens need no durability, the final result does (it goes to EVENTS).
+ * `seq` starts at 1 and has no gaps, so the ingress notices a lost message instead of passing
+ * off a damaged answer. The ingress turns each into an OpenAI `chat.completion.chunk`.
+ */
+export const TokenChunk = z.object({
+  seq: z.number().int().positive(),
+  delta: z.looseObject({
+    role: z.literal("assistant").optional(),
+    content: z.string().nullable().optional(),
+    tool_calls: z.array(z.looseObject({})).optional(),
+    refusal: z.string().nullable().optional(),
+  }),
+  finish_reason: z.string().nullable(),
+});
+export type TokenChunk = z.infer<typeof TokenChunk>;
+
+/**
+ * Credit the ingress grants on `Names.flowSubject`: it has written every chunk up to `seq` to
+ * the client's socket. The worker keeps at most a window of chunks unconfirmed, and stops
+ * reading the upstream while the window is full, so a slow reader never makes it buffer
+ * without bound.
+ */
+export const FlowCredit = z.object({ seq: z.number().int().nonnegative() });
+export type FlowCredit = z.infer<typeof FlowCredit>;
+
+/** Asks the worker running a job to stop it (`Names.cancelSubject`). */
+export const CancelRequest = z.object({ reason: z.enum(["client", "client_closed"]) });
+export type CancelRequest = z.infer<typeof CancelRequest>;
