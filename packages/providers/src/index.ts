@@ -1,5 +1,17 @@
 export { createProvider } from "./create-provider.js";
-export type { ProviderAdapter, ProviderRoute, ChatOptions, ChatResult, CreateProviderOptions } from "./types.js";
+export type {
+  ProviderAdapter,
+  ProviderRoute,
+  ChatOptions,
+  ChatResult,
+  ChatStreamEvent,
+  CreateProviderOptions,
+  GeneratedImage,
+  ImagesGenerationResult,
+  UpstreamVideoStatus,
+  VideoTaskState,
+  VideoCreateOptions,
+} from "./types.js";
 export { createUpstreamAgent } from "./base/http.js";
 export type { UpstreamAgentOptions } from "./base/http.js";
 export {

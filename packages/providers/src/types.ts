@@ -1,4 +1,11 @@
-import type { ChatCompletion, ChatCompletionRequest, Usage } from "@switchyard/contracts";
+import type {
+  ChatCompletion,
+  ChatCompletionRequest,
+  FinishReason,
+  ImageGenerationRequest,
+  Usage,
+  VideoCreateRequest,
+} from "@switchyard/contracts";
 import type { Dispatcher } from "undici";
 
 /**
@@ -32,12 +39,73 @@ export interface ChatResult {
 }
 
 /**
- * One upstream route, spoken in its own dialect, seen through the OpenAI chat shape.
+ * One piece of a streamed chat answer, in OpenAI terms. A stream yields `delta`s, at most one
+ * `usage` (wherever the dialect reports it: a final chunk, a chunk with choices, a
+ * `message_delta`), and ends with exactly one `finish`. A stream that ends without `finish`
+ * (the connection dropped, no `[DONE]`) throws a retryable `UpstreamUnavailableError` with code
+ * `stream_truncated` instead: a truncated answer is never passed off as complete.
+ */
+export type ChatStreamEvent =
+  | {
+      type: "delta";
+      delta: { role?: "assistant"; content?: string | null; tool_calls?: Record<string, unknown>[]; refusal?: string | null };
+    }
+  | { type: "usage"; usage: Usage }
+  | { type: "finish"; finishReason: FinishReason; httpStatus: number };
+
+export interface GeneratedImage {
+  bytes: Uint8Array;
+  /** e.g. `image/png`. */
+  contentType: string;
+  revisedPrompt?: string;
+}
+
+export interface ImagesGenerationResult {
+  created: number;
+  images: GeneratedImage[];
+  /** The upstream's usage object as sent (OpenAI images: input/output/total tokens), mapped to chat terms. */
+  usage: Usage | null;
+  /** Echoed fields of the OpenAI images response: size, quality, background, output_format. */
+  extra: Record<string, unknown>;
+  httpStatus: number;
+}
+
+export type UpstreamVideoStatus = "queued" | "in_progress" | "completed" | "failed";
+
+export interface VideoTaskState {
+  taskId: string;
+  status: UpstreamVideoStatus;
+  /** 0-100. */
+  progress: number;
+  /** Set when `failed`. */
+  error: { code: string; message: string } | null;
+  /** Seconds of video the task produces (billing), when the upstream says. */
+  seconds: number | null;
+}
+
+export interface VideoCreateOptions extends ChatOptions {
+  /** Sent as `Idempotency-Key`, so a second submission of the same job names the same task. */
+  idempotencyKey: string;
+  /** An optional reference image (multipart `input_reference`). */
+  inputReference?: { bytes: Uint8Array; contentType: string; filename: string };
+}
+
+/**
+ * One upstream route, spoken in its own dialect, seen through OpenAI's shapes. Each dialect
+ * implements the kinds it serves (chat for openai/anthropic/gemini, images for openai, videos
+ * for video-task); calling a missing one is a programming error the catalog prevents.
  * Every failure is thrown as a `BrokerError` from `@switchyard/contracts`: rate limits and
  * outages are retryable, rejections are not, unusable answers are `UnusableOutputError`.
  */
 export interface ProviderAdapter {
-  chat(request: ChatCompletionRequest, options: ChatOptions): Promise<ChatResult>;
+  chat?(request: ChatCompletionRequest, options: ChatOptions): Promise<ChatResult>;
+  /** Streams the answer; the request's `stream`/`stream_options` are set by the adapter. */
+  chatStream?(request: ChatCompletionRequest, options: ChatOptions): AsyncIterable<ChatStreamEvent>;
+  generateImages?(request: ImageGenerationRequest, options: ChatOptions): Promise<ImagesGenerationResult>;
+  createVideoTask?(request: VideoCreateRequest, options: VideoCreateOptions): Promise<VideoTaskState>;
+  getVideoTask?(taskId: string, options: ChatOptions): Promise<VideoTaskState>;
+  /** The finished MP4's bytes. */
+  downloadVideo?(taskId: string, options: ChatOptions): Promise<{ bytes: Uint8Array; contentType: string }>;
 }
 
 export interface CreateProviderOptions {
