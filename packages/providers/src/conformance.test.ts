@@ -12,6 +12,7 @@ import {
 import { createUpstreamAgent } from "./base/http.js";
 import { getUpstreamStatus } from "./base/classify.js";
 import { createProvider } from "./create-provider.js";
+import { capability } from "./test-support/capability.js";
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from "./test-support/fake-upstream.js";
 import type { ProviderRoute } from "./types.js";
 
@@ -115,7 +116,7 @@ describe.each(dialects)("$dialect adapter conformance", (d) => {
   const agent = createUpstreamAgent({ connections: 8 });
   let route: ProviderRoute;
   const chat = (r: ProviderRoute = route, signal: AbortSignal = AbortSignal.timeout(5000)) =>
-    createProvider(r, { dispatcher: agent }).chat(request, { signal });
+    capability(createProvider(r, { dispatcher: agent }), "chat")(request, { signal });
 
   beforeAll(async () => {
     upstream = await startFakeUpstream(() => ({ status: 200, body: d.answer("pong", "stop") }));
@@ -267,10 +268,14 @@ describe.each(dialects)("$dialect adapter conformance", (d) => {
 describe("createProvider", () => {
   const base = { id: "r", baseUrl: "http://127.0.0.1:1", upstreamModel: "m", apiKey: undefined, timeoutMs: 1000 };
 
-  it("refuses the video-task dialect until it has an adapter", () => {
-    expect(() => createProvider({ ...base, dialect: "video-task" })).toThrow(
-      /video-task dialect has no chat adapter yet/,
-    );
+  it.each([
+    ["openai", ["chat", "chatStream", "generateImages"]],
+    ["anthropic", ["chat", "chatStream"]],
+    ["gemini", ["chat", "chatStream"]],
+    ["video-task", ["createVideoTask", "getVideoTask", "downloadVideo"]],
+  ])("gives the %s dialect exactly the methods it serves", (dialect, methods) => {
+    const adapter = createProvider({ ...base, dialect });
+    expect(Object.keys(adapter).sort()).toEqual([...methods].sort());
   });
 
   it("refuses an unknown dialect", () => {

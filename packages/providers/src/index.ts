@@ -5,6 +5,9 @@ export type {
   ChatOptions,
   ChatResult,
   ChatStreamEvent,
+  ChatProviderAdapter,
+  ImagesProviderAdapter,
+  VideoTaskProviderAdapter,
   CreateProviderOptions,
   GeneratedImage,
   ImagesGenerationResult,
@@ -17,6 +20,10 @@ export type { UpstreamAgentOptions } from "./base/http.js";
 export {
   classifyFailure,
   classifyTransportError,
+  classifyStreamError,
+  classifyStreamReadError,
+  classifyAbort,
+  streamTruncated,
   parseRetryAfter,
   getUpstreamStatus,
   UpstreamHttpError,
@@ -24,5 +31,13 @@ export {
 export type { UpstreamFailure, UpstreamErrorDetail } from "./base/classify.js";
 export { parseSse, SseLineParser } from "./base/sse.js";
 export type { SseEvent } from "./base/sse.js";
-export { validateCompletion, KNOWN_FINISH_REASONS } from "./base/validate.js";
-export { fromOpenAIUsage, fromAnthropicUsage, fromGeminiUsage } from "./base/usage.js";
+export { streamChat, parseEventJson } from "./base/stream.js";
+export type { StreamDecoder, StreamDelta, StreamPart } from "./base/stream.js";
+export {
+  validateCompletion,
+  validateFinishReason,
+  validateImageBytes,
+  validateVideoBytes,
+  KNOWN_FINISH_REASONS,
+} from "./base/validate.js";
+export { fromOpenAIUsage, fromAnthropicUsage, fromGeminiUsage, fromOpenAIImagesUsage } from "./base/usage.js";

@@ -108,11 +108,21 @@ export interface ProviderAdapter {
   downloadVideo?(taskId: string, options: ChatOptions): Promise<{ bytes: Uint8Array; contentType: string }>;
 }
 
+/** What the openai, anthropic and gemini dialects build: both chat methods are present. */
+export type ChatProviderAdapter = ProviderAdapter & Required<Pick<ProviderAdapter, "chat" | "chatStream">>;
+
+/** What the openai dialect builds on top of chat: image generation is present. */
+export type ImagesProviderAdapter = ProviderAdapter & Required<Pick<ProviderAdapter, "generateImages">>;
+
+/** What the video-task dialect builds: the three video task methods are present. */
+export type VideoTaskProviderAdapter = ProviderAdapter &
+  Required<Pick<ProviderAdapter, "createVideoTask" | "getVideoTask" | "downloadVideo">>;
+
 export interface CreateProviderOptions {
   /**
    * Sends the requests. Pass one shared `createUpstreamAgent()` to pool connections across
-   * routes, or an undici `MockAgent` in tests. Without one the adapter opens its own `Pool`
-   * to the route's origin, kept for the life of the process.
+   * routes, or an undici `MockAgent` in tests. Without one the adapter opens its own `Agent`
+   * (image URLs an upstream returns may live on another origin), kept for the life of the process.
    */
   dispatcher?: Dispatcher;
 }

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MockAgent } from "undici";
 import { UpstreamUnavailableError } from "@switchyard/contracts";
-import { fixture } from "../test-support/fixtures.js";
+import { fixture, fixtureText } from "../test-support/fixtures.js";
+import { collect, joinedContent } from "../test-support/stream.js";
 import { ANTHROPIC_VERSION, createAnthropicAdapter } from "./adapter.js";
 
 const route = {
@@ -61,5 +62,35 @@ describe("createAnthropicAdapter", () => {
     );
     await expect(call).rejects.toBeInstanceOf(UpstreamUnavailableError);
     await expect(call).rejects.toMatchObject({ message: "upstream returned 529 (overloaded_error)", retryable: true });
+  });
+
+  it("streams: posts stream: true to /v1/messages and yields the answer", async () => {
+    let body: Record<string, unknown> = {};
+    let headers: Record<string, string> = {};
+    agent
+      .get("https://api.anthropic.test")
+      .intercept({ path: "/v1/messages", method: "POST" })
+      .reply(
+        200,
+        (opts) => {
+          headers = opts.headers as Record<string, string>;
+          body = JSON.parse(String(opts.body)) as Record<string, unknown>;
+          return fixtureText(import.meta.url, "stream.sse");
+        },
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    const events = await collect(
+      createAnthropicAdapter(route, agent).chatStream(
+        { model: "m", messages: [{ role: "user", content: "hi" }] },
+        { signal: AbortSignal.timeout(5000) },
+      ),
+    );
+    expect(body).toMatchObject({ model: route.upstreamModel, stream: true });
+    expect(headers.accept).toBe("text/event-stream");
+    expect(joinedContent(events)).toBe("Hello!");
+    expect(events.slice(-2)).toEqual([
+      { type: "usage", usage: expect.objectContaining({ prompt_tokens: 25, completion_tokens: 15 }) },
+      { type: "finish", finishReason: "stop", httpStatus: 200 },
+    ]);
   });
 });

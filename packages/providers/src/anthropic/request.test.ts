@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
 import { fixture } from "../test-support/fixtures.js";
-import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from "./request.js";
+import { DEFAULT_MAX_TOKENS, toAnthropicRequest, toAnthropicStreamRequest } from "./request.js";
 
 describe("toAnthropicRequest", () => {
   it("maps a conversation with system prompts, images, tool calls and tool results", () => {
@@ -42,5 +42,12 @@ describe("toAnthropicRequest", () => {
       messages: [{ role: "user" as const, content: [{ type: "input_audio", input_audio: {} }] }],
     };
     expect(() => toAnthropicRequest(request, "u")).toThrow(InvalidRequestError);
+  });
+});
+
+describe("toAnthropicStreamRequest", () => {
+  it("is the same request with stream: true", () => {
+    const request = ChatCompletionRequest.parse(fixture(import.meta.url, "chat-request.json"));
+    expect(toAnthropicStreamRequest(request, "u")).toEqual({ ...toAnthropicRequest(request, "u"), stream: true });
   });
 });

@@ -127,3 +127,11 @@ function anthropicToolChoice(request: ChatCompletionRequest): Record<string, unk
       return { type: "tool", name: choice.name, ...serial };
   }
 }
+
+/** The same request as `toAnthropicRequest`, streamed as server-sent events. */
+export function toAnthropicStreamRequest(
+  request: ChatCompletionRequest,
+  upstreamModel: string,
+): Record<string, unknown> {
+  return { ...toAnthropicRequest(request, upstreamModel), stream: true };
+}

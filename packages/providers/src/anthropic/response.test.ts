@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { UpstreamRateLimitedError, UpstreamUnavailableError } from "@switchyard/contracts";
 import { validateCompletion } from "../base/validate.js";
-import { fixture } from "../test-support/fixtures.js";
-import { fromAnthropicResponse, mapStopReason } from "./response.js";
+import { fixture, fixtureText } from "../test-support/fixtures.js";
+import { decodeAll, joinedContent } from "../test-support/stream.js";
+import { createAnthropicStreamDecoder, fromAnthropicResponse, mapStopReason } from "./response.js";
 
 const fallback = { model: "claude-sonnet-4-5", created: 1_700_000_000 };
 const map = (name: string) => validateCompletion(fromAnthropicResponse(fixture(import.meta.url, name), fallback));
@@ -71,5 +73,66 @@ describe("fromAnthropicResponse", () => {
     ["refusal", "content_filter"],
   ])("stop_reason %s → %s", (reason, expected) => {
     expect(mapStopReason(reason)).toBe(expected);
+  });
+});
+
+describe("createAnthropicStreamDecoder", () => {
+  const decode = (name: string) => decodeAll(createAnthropicStreamDecoder(), fixtureText(import.meta.url, name));
+
+  it("reads the recorded stream: role, text deltas, stop reason, usage and message_stop", () => {
+    const parts = decode("stream.sse");
+    expect(parts[0]).toEqual({ type: "delta", delta: { role: "assistant" } });
+    expect(joinedContent(parts)).toBe("Hello!");
+    expect(parts).toContainEqual({ type: "finish", reason: "stop" });
+    const usages = parts.filter((p) => p.type === "usage");
+    expect(usages.at(-1)).toEqual({
+      type: "usage",
+      usage: expect.objectContaining({ prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 }),
+    });
+    expect(parts.at(-1)).toEqual({ type: "end" });
+  });
+
+  it("maps tool_use blocks to tool_calls deltas, skips thinking, and keeps cache reads as prompt tokens", () => {
+    const parts = decode("stream-tool-use.sse");
+    expect(joinedContent(parts)).toBe("Okay, let's check the weather for San Francisco, CA:");
+    const calls = parts.flatMap((p) => (p.type === "delta" ? (p.delta.tool_calls ?? []) : []));
+    expect(calls[0]).toEqual({
+      index: 0,
+      id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+      type: "function",
+      function: { name: "get_weather", arguments: "" },
+    });
+    expect(calls.slice(1).every((c) => c.index === 0 && !("id" in c))).toBe(true);
+    const args = calls.map((c) => (c.function as { arguments: string }).arguments).join("");
+    expect(JSON.parse(args)).toEqual({ location: "San Francisco, CA", unit: "fahrenheit" });
+    expect(parts).toContainEqual({ type: "finish", reason: "tool_calls" });
+    expect(parts.filter((p) => p.type === "usage").at(-1)).toEqual({
+      type: "usage",
+      usage: expect.objectContaining({
+        prompt_tokens: 2272,
+        completion_tokens: 89,
+        prompt_tokens_details: expect.objectContaining({ cached_tokens: 1800 }),
+      }),
+    });
+  });
+
+  it("throws an error event as the error its type stands for", () => {
+    const run = () => decode("stream-error.sse");
+    expect(run).toThrow(UpstreamUnavailableError);
+    expect(run).toThrow("upstream stream failed (overloaded_error)");
+    const rateLimited = () =>
+      decodeAll(
+        createAnthropicStreamDecoder(),
+        'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}\n\n',
+      );
+    expect(rateLimited).toThrow(UpstreamRateLimitedError);
+  });
+
+  it("passes an unknown stop reason on for the stream to reject", () => {
+    const parts = decodeAll(
+      createAnthropicStreamDecoder(),
+      'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"pause_turn"},"usage":{"output_tokens":3}}\n\n',
+    );
+    expect(parts).toContainEqual({ type: "finish", reason: "pause_turn" });
   });
 });

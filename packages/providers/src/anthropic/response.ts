@@ -1,4 +1,7 @@
+import { classifyStreamError } from "../base/classify.js";
+import { parseEventJson, type StreamDecoder, type StreamPart } from "../base/stream.js";
 import { fromAnthropicUsage } from "../base/usage.js";
+import { anthropicStreamErrorStatus, parseAnthropicError } from "./errors.js";
 
 type Json = Record<string, unknown>;
 
@@ -57,5 +60,100 @@ export function fromAnthropicResponse(body: unknown, fallback: { model: string; 
     model: typeof raw.model === "string" ? raw.model : fallback.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: mapStopReason(raw.stop_reason) }],
     usage: fromAnthropicUsage(raw.usage),
+  };
+}
+
+function asObject(value: unknown): Json | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+/** The numeric fields of a usage object: later events repeat some fields as null. */
+function counts(value: unknown): Json {
+  return Object.fromEntries(Object.entries(asObject(value) ?? {}).filter(([, v]) => typeof v === "number"));
+}
+
+/**
+ * Reads an Anthropic Messages stream: `message_start` opens the assistant turn and reports the
+ * input usage, `content_block_*` events carry text (`text_delta`) and tool calls (`tool_use`
+ * blocks whose input arrives as `input_json_delta` pieces, mapped to OpenAI `tool_calls`
+ * deltas indexed by call), `message_delta` the stop reason and output usage, `message_stop`
+ * the end. An `error` event (an overload that began after the 200) is classified as the same
+ * error in an HTTP answer would be. Thinking blocks, pings and unknown events are skipped, as
+ * Anthropic's versioning policy asks.
+ */
+export function createAnthropicStreamDecoder(): StreamDecoder {
+  let usage: Json = {};
+  /** Content block index → position among the answer's tool calls. */
+  const toolCalls = new Map<number, number>();
+  const streamError = (data: string, httpStatus: number) =>
+    classifyStreamError({
+      equivalentStatus: anthropicStreamErrorStatus(data),
+      httpStatus,
+      body: data,
+      detail: parseAnthropicError(data),
+    });
+
+  return {
+    endsWithBody: false,
+    decode(event, httpStatus): StreamPart[] {
+      if (event.event === "error") throw streamError(event.data, httpStatus);
+      const data = parseEventJson(event, httpStatus);
+      const blockIndex = typeof data.index === "number" ? data.index : 0;
+      switch (data.type) {
+        case "message_start":
+          usage = counts(asObject(data.message)?.usage);
+          return [
+            { type: "delta", delta: { role: "assistant" } },
+            { type: "usage", usage: fromAnthropicUsage(usage) },
+          ];
+        case "content_block_start": {
+          const block = asObject(data.content_block);
+          if (block?.type === "text" && typeof block.text === "string" && block.text !== "") {
+            return [{ type: "delta", delta: { content: block.text } }];
+          }
+          if (block?.type !== "tool_use") return [];
+          const index = toolCalls.size;
+          toolCalls.set(blockIndex, index);
+          const input = asObject(block.input);
+          const args = input && Object.keys(input).length > 0 ? JSON.stringify(input) : "";
+          const call = {
+            index,
+            id: String(block.id),
+            type: "function",
+            function: { name: String(block.name), arguments: args },
+          };
+          return [{ type: "delta", delta: { tool_calls: [call] } }];
+        }
+        case "content_block_delta": {
+          const delta = asObject(data.delta);
+          if (delta?.type === "text_delta" && typeof delta.text === "string" && delta.text !== "") {
+            return [{ type: "delta", delta: { content: delta.text } }];
+          }
+          const index = toolCalls.get(blockIndex);
+          if (
+            delta?.type === "input_json_delta" &&
+            typeof delta.partial_json === "string" &&
+            delta.partial_json !== "" &&
+            index !== undefined
+          ) {
+            return [{ type: "delta", delta: { tool_calls: [{ index, function: { arguments: delta.partial_json } }] } }];
+          }
+          return [];
+        }
+        case "message_delta": {
+          usage = { ...usage, ...counts(data.usage) };
+          const parts: StreamPart[] = [{ type: "usage", usage: fromAnthropicUsage(usage) }];
+          const reason = asObject(data.delta)?.stop_reason;
+          if (reason !== null && reason !== undefined) parts.push({ type: "finish", reason: mapStopReason(reason) });
+          return parts;
+        }
+        case "message_stop":
+          return [{ type: "end" }];
+        case "error":
+          throw streamError(event.data, httpStatus);
+        default:
+          return [];
+      }
+    },
   };
 }

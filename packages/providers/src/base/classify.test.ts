@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { UpstreamRateLimitedError, UpstreamRejectedError, UpstreamUnavailableError } from "@switchyard/contracts";
-import { classifyFailure, classifyTransportError, getUpstreamStatus, parseRetryAfter } from "./classify.js";
+import {
+  classifyAbort,
+  classifyFailure,
+  classifyStreamError,
+  classifyStreamReadError,
+  classifyTransportError,
+  getUpstreamStatus,
+  parseRetryAfter,
+} from "./classify.js";
 
 const http = (status: number, headers: Record<string, string> = {}, body = "secret upstream body", code?: string) =>
   classifyFailure({ kind: "http", status, headers, body, detail: { code } }, Date.parse("2025-01-01T00:00:00Z"));
@@ -106,6 +114,46 @@ describe("classifyTransportError", () => {
   it("reports an explicit abort as such", () => {
     expect(classifyTransportError(new DOMException("This operation was aborted", "AbortError")).code).toBe(
       "upstream_aborted",
+    );
+  });
+});
+
+describe("classifyStreamError", () => {
+  const inBand = (equivalentStatus: number, code?: string) =>
+    classifyStreamError({ equivalentStatus, httpStatus: 200, body: "secret stream body", detail: { code } });
+
+  it("classifies by the status the error stands for and keeps the real status in the cause", () => {
+    const overloaded = inBand(529, "overloaded_error");
+    expect(overloaded).toBeInstanceOf(UpstreamUnavailableError);
+    expect(overloaded).toMatchObject({ retryable: true, message: "upstream stream failed (overloaded_error)" });
+    expect(getUpstreamStatus(overloaded)).toBe(200);
+    expect(inBand(429)).toBeInstanceOf(UpstreamRateLimitedError);
+    expect(inBand(400, "invalid_request_error")).toMatchObject({ retryable: false, status: 400 });
+    expect(inBand(500).message).not.toContain("secret");
+  });
+});
+
+describe("classifyStreamReadError", () => {
+  const live = new AbortController().signal;
+
+  it("calls a socket failure after the headers a truncated stream", () => {
+    const error = classifyStreamReadError(
+      Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }),
+      live,
+    );
+    expect(error).toMatchObject({ code: "stream_truncated", retryable: true });
+  });
+
+  it("keeps body timeouts and the caller's abort as they are", () => {
+    const timeout = Object.assign(new Error("Body Timeout Error"), { code: "UND_ERR_BODY_TIMEOUT" });
+    expect(classifyStreamReadError(timeout, live).code).toBe("upstream_timeout");
+    const controller = new AbortController();
+    controller.abort();
+    expect(classifyStreamReadError(new Error("whatever undici threw"), controller.signal).code).toBe(
+      "upstream_aborted",
+    );
+    expect(classifyAbort(AbortSignal.abort(new DOMException("deadline", "TimeoutError"))).code).toBe(
+      "upstream_timeout",
     );
   });
 });

@@ -80,23 +80,11 @@ function verdictFor(status: number): Verdict {
 export function classifyFailure(failure: UpstreamFailure, now: number = Date.now()): BrokerError {
   switch (failure.kind) {
     case "http": {
-      const cause = new UpstreamHttpError(failure.status, failure.body);
       const suffix = failure.detail.code ? ` (${failure.detail.code})` : "";
-      const message = `upstream returned ${failure.status}${suffix}`;
-      const retryAfterMs = retryAfterFromHeaders(failure.headers, now) ?? failure.detail.retryAfterMs;
-      const verdict = verdictFor(failure.status);
-      switch (verdict) {
-        case "rate_limited":
-          return new UpstreamRateLimitedError(message, { retryAfterMs, cause });
-        case "timeout":
-          return new UpstreamUnavailableError(message, { code: "upstream_timeout", retryAfterMs, cause });
-        case "unavailable":
-          return new UpstreamUnavailableError(message, { retryAfterMs, cause });
-        case "rejected":
-          return new UpstreamRejectedError(message, failure.status, { cause });
-        default:
-          return assertNever(verdict);
-      }
+      return errorFor(failure.status, `upstream returned ${failure.status}${suffix}`, {
+        retryAfterMs: retryAfterFromHeaders(failure.headers, now) ?? failure.detail.retryAfterMs,
+        cause: new UpstreamHttpError(failure.status, failure.body),
+      });
     }
     case "timeout":
       return new UpstreamUnavailableError("upstream timed out", { code: "upstream_timeout", cause: failure.cause });
@@ -111,6 +99,83 @@ export function classifyFailure(failure: UpstreamFailure, now: number = Date.now
     default:
       return assertNever(failure);
   }
+}
+
+/**
+ * Classifies an error the upstream reported inside a 2xx stream (OpenAI's `data: {"error":...}`,
+ * Anthropic's `event: error`, Gemini's `{"error":...}` chunk) the way the same error as an HTTP
+ * answer would be: `equivalentStatus` is the status the dialect's error type stands for
+ * (`overloaded_error` → 529). The cause keeps the real HTTP status, so the attempt record
+ * stays truthful.
+ *
+ * @example
+ * classifyStreamError({ equivalentStatus: 529, httpStatus: 200, body, detail: { code: "overloaded_error" } });
+ * // UpstreamUnavailableError "upstream stream failed (overloaded_error)", retryable
+ */
+export function classifyStreamError(failure: {
+  equivalentStatus: number;
+  httpStatus: number;
+  body: string;
+  detail: UpstreamErrorDetail;
+}): BrokerError {
+  const suffix = failure.detail.code ? ` (${failure.detail.code})` : "";
+  return errorFor(failure.equivalentStatus, `upstream stream failed${suffix}`, {
+    retryAfterMs: failure.detail.retryAfterMs,
+    cause: new UpstreamHttpError(failure.httpStatus, failure.body),
+  });
+}
+
+/** The error class a status stands for, as one exhaustive switch. */
+function errorFor(
+  status: number,
+  message: string,
+  options: { retryAfterMs: number | undefined; cause: unknown },
+): BrokerError {
+  const { retryAfterMs, cause } = options;
+  const verdict = verdictFor(status);
+  switch (verdict) {
+    case "rate_limited":
+      return new UpstreamRateLimitedError(message, { retryAfterMs, cause });
+    case "timeout":
+      return new UpstreamUnavailableError(message, { code: "upstream_timeout", retryAfterMs, cause });
+    case "unavailable":
+      return new UpstreamUnavailableError(message, { retryAfterMs, cause });
+    case "rejected":
+      return new UpstreamRejectedError(message, status, { cause });
+    default:
+      return assertNever(verdict);
+  }
+}
+
+/**
+ * The error for a call the caller's own signal ended: its deadline (`TimeoutError`) is a
+ * retryable timeout, anything else an abort, with the signal's reason as the cause.
+ */
+export function classifyAbort(signal: AbortSignal): BrokerError {
+  const reason: unknown = signal.reason;
+  const kind = reason instanceof Error && reason.name === "TimeoutError" ? "timeout" : "aborted";
+  return classifyFailure({ kind, cause: reason });
+}
+
+/**
+ * What a failure while reading a 2xx stream means. The caller's signal and undici's body
+ * timeout keep their usual meaning; any other socket failure after the headers cut the answer
+ * short: a retryable `stream_truncated`.
+ */
+export function classifyStreamReadError(error: unknown, signal: AbortSignal): BrokerError {
+  if (error instanceof BrokerError) return error;
+  if (signal.aborted) return classifyAbort(signal);
+  const classified = classifyTransportError(error);
+  if (classified.code === "upstream_timeout" || classified.code === "upstream_aborted") return classified;
+  return streamTruncated(error);
+}
+
+/** A stream that ended before its dialect's end marker (`[DONE]`, `message_stop`, a finish). */
+export function streamTruncated(cause?: unknown): UpstreamUnavailableError {
+  return new UpstreamUnavailableError("upstream stream ended before the answer finished", {
+    code: "stream_truncated",
+    cause,
+  });
 }
 
 const TIMEOUT_CODES = new Set([

@@ -1,4 +1,4 @@
-import { Agent, Pool, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import type { IncomingHttpHeaders } from "node:http";
 import { UnusableOutputError } from "@switchyard/contracts";
 import { UpstreamHttpError, classifyFailure, classifyTransportError, type UpstreamErrorDetail } from "./classify.js";
@@ -17,7 +17,7 @@ export interface UpstreamAgentOptions {
   connectTimeoutMs?: number;
 }
 
-function poolOptions(options: UpstreamAgentOptions): Pool.Options {
+function poolOptions(options: UpstreamAgentOptions): Agent.Options {
   return {
     connections: options.connections ?? DEFAULT_CONNECTIONS,
     pipelining: 1,
@@ -41,11 +41,6 @@ export function createUpstreamAgent(options: UpstreamAgentOptions = {}): Agent {
   return new Agent(poolOptions(options));
 }
 
-/** A keep-alive pool to a single origin, for an adapter that was given no dispatcher. */
-export function createOriginPool(origin: string, options: UpstreamAgentOptions = {}): Pool {
-  return new Pool(origin, poolOptions(options));
-}
-
 export interface UpstreamRequest {
   url: URL;
   headers: Record<string, string>;
@@ -67,25 +62,74 @@ export interface UpstreamJsonResponse {
  * classified `BrokerError` (see `classify.ts`); the raw body only ever travels in `cause`.
  */
 export async function postJson(dispatcher: Dispatcher, request: UpstreamRequest): Promise<UpstreamJsonResponse> {
+  return sendJson(dispatcher, {
+    ...request,
+    method: "POST",
+    headers: { "content-type": "application/json", ...request.headers },
+    body: JSON.stringify(request.body),
+  });
+}
+
+/** GETs a JSON resource (a task's state); failures are classified as `postJson`'s are. */
+export async function getJson(
+  dispatcher: Dispatcher,
+  request: Omit<UpstreamRequest, "body">,
+): Promise<UpstreamJsonResponse> {
+  return sendJson(dispatcher, { ...request, method: "GET", body: undefined });
+}
+
+/** `send` for an answer that must be JSON: a 2xx that is not is an `UnusableOutputError`. */
+export async function sendJson(dispatcher: Dispatcher, request: UpstreamSendRequest): Promise<UpstreamJsonResponse> {
+  const response = await send(dispatcher, request);
+  const text = response.bytes.toString("utf8");
+  try {
+    return { status: response.status, headers: response.headers, json: JSON.parse(text) };
+  } catch (error) {
+    throw new UnusableOutputError(`upstream returned ${response.status} with a body that is not JSON`, {
+      cause: new UpstreamHttpError(response.status, text, { cause: error }),
+    });
+  }
+}
+
+export interface UpstreamSendRequest extends Omit<UpstreamRequest, "body"> {
+  method: "GET" | "POST";
+  /** Sent as is; the caller sets its `content-type`. */
+  body: string | Uint8Array | undefined;
+  /** Bodies larger than this fail as unusable; 16 MiB unless said otherwise. */
+  maxBytes?: number;
+}
+
+export interface UpstreamBytesResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  bytes: Buffer;
+}
+
+/**
+ * Sends one request and reads the whole 2xx body as bytes (a JSON answer, an image, a video).
+ * Transport failures and non-2xx answers are thrown as classified `BrokerError`s.
+ */
+export async function send(dispatcher: Dispatcher, request: UpstreamSendRequest): Promise<UpstreamBytesResponse> {
   let response: Dispatcher.ResponseData;
-  let text: string;
+  let bytes: Buffer;
   try {
     response = await dispatcher.request({
       origin: request.url.origin,
       path: request.url.pathname + request.url.search,
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", ...request.headers },
-      body: JSON.stringify(request.body),
+      method: request.method,
+      headers: { accept: "application/json", ...request.headers },
+      body: request.body,
       signal: request.signal,
       headersTimeout: request.timeoutMs,
       bodyTimeout: request.timeoutMs,
     });
-    text = await readText(response.body, MAX_BODY_BYTES);
+    bytes = await readBytes(response.body, request.maxBytes ?? MAX_BODY_BYTES);
   } catch (error) {
     throw classifyTransportError(error);
   }
   const status = response.statusCode;
   if (status < 200 || status >= 300) {
+    const text = bytes.toString("utf8");
     throw classifyFailure({
       kind: "http",
       status,
@@ -94,18 +138,11 @@ export async function postJson(dispatcher: Dispatcher, request: UpstreamRequest)
       detail: request.parseErrorDetail(text),
     });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UnusableOutputError(`upstream returned ${status} with a body that is not JSON`, {
-      cause: new UpstreamHttpError(status, text, { cause: error }),
-    });
-  }
-  return { status, headers: response.headers, json };
+  return { status, headers: response.headers, bytes };
 }
 
-async function readText(body: AsyncIterable<Buffer | Uint8Array | string>, limit: number): Promise<string> {
+/** Reads a body to the end, failing once it passes `limit` bytes rather than after. */
+export async function readBytes(body: AsyncIterable<Buffer | Uint8Array | string>, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -115,7 +152,13 @@ async function readText(body: AsyncIterable<Buffer | Uint8Array | string>, limit
     if (size > limit) throw new UnusableOutputError(`upstream body exceeds ${limit} bytes`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/** The first value of a response header. */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Joins a route's base URL and a path, keeping any path prefix the base already has. */

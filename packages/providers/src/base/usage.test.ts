@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromAnthropicUsage, fromGeminiUsage, fromOpenAIUsage } from "./usage.js";
+import { fromAnthropicUsage, fromGeminiUsage, fromOpenAIImagesUsage, fromOpenAIUsage } from "./usage.js";
 
 const details = (cached: number, reasoning: number) => ({
   prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
@@ -67,5 +67,18 @@ describe("usage mapping", () => {
         thoughtsTokenCount: 212,
       }),
     ).toEqual({ prompt_tokens: 4120, completion_tokens: 219, total_tokens: 4339, ...details(4096, 212) });
+  });
+
+  it("maps OpenAI images usage to prompt = input and completion = output, and none to null", () => {
+    expect(
+      fromOpenAIImagesUsage({
+        input_tokens: 50,
+        input_tokens_details: { text_tokens: 50, image_tokens: 0 },
+        output_tokens: 4160,
+        total_tokens: 4210,
+      }),
+    ).toEqual({ prompt_tokens: 50, completion_tokens: 4160, total_tokens: 4210, ...details(0, 0) });
+    expect(fromOpenAIImagesUsage(undefined)).toBeNull();
+    expect(fromOpenAIImagesUsage(null)).toBeNull();
   });
 });

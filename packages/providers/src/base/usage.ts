@@ -89,3 +89,17 @@ export function fromGeminiUsage(raw: unknown): Usage {
     total: count(u?.totalTokenCount),
   });
 }
+
+/**
+ * OpenAI images usage (`input_tokens`, `output_tokens`, `total_tokens`; gpt-image models) in
+ * chat terms: prompt = input, completion = output. Null when the upstream sent none, as
+ * dall-e models do: those are billed per image, not per token.
+ *
+ * @example
+ * fromOpenAIImagesUsage({ input_tokens: 50, output_tokens: 4160, total_tokens: 4210 })?.completion_tokens; // 4160
+ */
+export function fromOpenAIImagesUsage(raw: unknown): Usage | null {
+  const u = asObject(raw);
+  if (!u) return null;
+  return build(count(u.input_tokens), count(u.output_tokens), 0, 0, { total: count(u.total_tokens) });
+}

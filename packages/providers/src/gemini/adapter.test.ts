@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MockAgent } from "undici";
 import { UpstreamRateLimitedError } from "@switchyard/contracts";
-import { fixture } from "../test-support/fixtures.js";
+import { fixture, fixtureText } from "../test-support/fixtures.js";
+import { collect, joinedContent } from "../test-support/stream.js";
 import { createGeminiAdapter } from "./adapter.js";
 
 const route = {
@@ -54,5 +55,23 @@ describe("createGeminiAdapter", () => {
       retryAfterMs: 37_000,
       message: "upstream returned 429 (RESOURCE_EXHAUSTED)",
     });
+  });
+
+  it("streams from :streamGenerateContent?alt=sse", async () => {
+    agent
+      .get(route.baseUrl)
+      .intercept({ path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", method: "POST" })
+      .reply(200, fixtureText(import.meta.url, "stream.sse"), { headers: { "content-type": "text/event-stream" } });
+    const events = await collect(
+      createGeminiAdapter(route, agent).chatStream(
+        { model: "m", messages: [{ role: "user", content: "hi" }] },
+        { signal: AbortSignal.timeout(5000) },
+      ),
+    );
+    expect(joinedContent(events)).toBe("Hello there!");
+    expect(events.slice(-2)).toEqual([
+      { type: "usage", usage: expect.objectContaining({ total_tokens: 11 }) },
+      { type: "finish", finishReason: "stop", httpStatus: 200 },
+    ]);
   });
 });

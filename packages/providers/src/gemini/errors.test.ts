@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fixtureText } from "../test-support/fixtures.js";
-import { parseGeminiError } from "./errors.js";
+import { geminiStreamErrorStatus, parseGeminiError } from "./errors.js";
 
 describe("parseGeminiError", () => {
   it("reads the status and the RetryInfo delay of a 429", () => {
@@ -19,5 +19,13 @@ describe("parseGeminiError", () => {
 
   it("ignores what is not JSON", () => {
     expect(parseGeminiError("")).toEqual({});
+  });
+});
+
+describe("geminiStreamErrorStatus", () => {
+  it("takes the status from the error's code, else 500", () => {
+    expect(geminiStreamErrorStatus({ code: 503, status: "UNAVAILABLE" })).toBe(503);
+    expect(geminiStreamErrorStatus({ status: "INTERNAL" })).toBe(500);
+    expect(geminiStreamErrorStatus(null)).toBe(500);
   });
 });

@@ -26,3 +26,12 @@ export function parseGeminiError(text: string): UpstreamErrorDetail {
     return {};
   }
 }
+
+/**
+ * The HTTP status an error chunk inside a Gemini stream stands for: Google's error object
+ * carries it as `code`. Without one it counts as a server error.
+ */
+export function geminiStreamErrorStatus(error: unknown): number {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" && Number.isInteger(code) && code >= 400 && code < 600 ? code : 500;
+}

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { UnusableOutputError, UpstreamRateLimitedError } from "@switchyard/contracts";
 import { validateCompletion } from "../base/validate.js";
-import { fixture } from "../test-support/fixtures.js";
-import { fromGeminiResponse, mapFinishReason } from "./response.js";
+import { fixture, fixtureText } from "../test-support/fixtures.js";
+import { decodeAll, joinedContent } from "../test-support/stream.js";
+import { createGeminiStreamDecoder, fromGeminiResponse, mapFinishReason } from "./response.js";
 
 const fallback = { model: "gemini-2.5-flash", created: 1_700_000_000 };
 const map = (name: string) => validateCompletion(fromGeminiResponse(fixture(import.meta.url, name), fallback));
@@ -73,5 +75,69 @@ describe("fromGeminiResponse", () => {
   it("passes unknown finish reasons through for validation to reject", () => {
     expect(mapFinishReason("MALFORMED_FUNCTION_CALL", false)).toBe("malformed_function_call");
     expect(mapFinishReason("MAX_TOKENS", false)).toBe("length");
+  });
+});
+
+describe("createGeminiStreamDecoder", () => {
+  const decode = (name: string) => decodeAll(createGeminiStreamDecoder(), fixtureText(import.meta.url, name));
+
+  it("reads the recorded stream: text deltas with the role first, the last usage, the finish reason", () => {
+    const parts = decode("stream.sse");
+    expect(parts[0]).toEqual({ type: "delta", delta: { role: "assistant", content: "Hello" } });
+    expect(joinedContent(parts)).toBe("Hello there!");
+    expect(parts.filter((p) => p.type === "usage").at(-1)).toEqual({
+      type: "usage",
+      usage: expect.objectContaining({ prompt_tokens: 8, completion_tokens: 3, total_tokens: 11 }),
+    });
+    expect(parts.at(-1)).toEqual({ type: "finish", reason: "stop" });
+  });
+
+  it("skips thought parts and maps a function call to a whole tool_calls delta and STOP to tool_calls", () => {
+    const parts = decode("stream-function-call.sse");
+    expect(joinedContent(parts)).toBe("");
+    expect(parts.filter((p) => p.type === "delta")).toEqual([
+      {
+        type: "delta",
+        delta: {
+          role: "assistant",
+          tool_calls: [
+            {
+              index: 0,
+              id: "call_0",
+              type: "function",
+              function: { name: "get_current_weather", arguments: '{"location":"Boston, MA"}' },
+            },
+          ],
+        },
+      },
+    ]);
+    expect(parts).toContainEqual({ type: "finish", reason: "tool_calls" });
+    expect(parts.filter((p) => p.type === "usage").at(-1)).toEqual({
+      type: "usage",
+      usage: expect.objectContaining({
+        completion_tokens: 68,
+        completion_tokens_details: expect.objectContaining({ reasoning_tokens: 48 }),
+      }),
+    });
+  });
+
+  it("throws an error chunk as the error its code stands for", () => {
+    const run = () =>
+      decodeAll(
+        createGeminiStreamDecoder(),
+        'data: {"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED"}}\n\n',
+      );
+    expect(run).toThrow(UpstreamRateLimitedError);
+    expect(run).toThrow("upstream stream failed (RESOURCE_EXHAUSTED)");
+  });
+
+  it("rejects a blocked prompt, which has no candidates", () => {
+    const run = () =>
+      decodeAll(
+        createGeminiStreamDecoder(),
+        'data: {"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{}}\n\n',
+      );
+    expect(run).toThrow(UnusableOutputError);
+    expect(run).toThrow("upstream returned no choices");
   });
 });

@@ -1,4 +1,8 @@
+import { UnusableOutputError } from "@switchyard/contracts";
+import { UpstreamHttpError, classifyStreamError } from "../base/classify.js";
+import { parseEventJson, type StreamDecoder, type StreamDelta, type StreamPart } from "../base/stream.js";
 import { fromGeminiUsage } from "../base/usage.js";
+import { geminiStreamErrorStatus, parseGeminiError } from "./errors.js";
 
 type Json = Record<string, unknown>;
 
@@ -75,5 +79,66 @@ export function fromGeminiResponse(body: unknown, fallback: { model: string; cre
     model: typeof raw.modelVersion === "string" ? raw.modelVersion : fallback.model,
     choices: candidates.map((c, i) => toChoice(c ?? {}, i, callIds)),
     usage: fromGeminiUsage(raw.usageMetadata),
+  };
+}
+
+/**
+ * Reads a `streamGenerateContent?alt=sse` stream. Each event is a whole `GenerateContentResponse`
+ * holding the next piece of candidate 0: text parts become content deltas (thought parts are
+ * skipped), `functionCall` parts arrive whole and become complete `tool_calls` deltas, and
+ * `usageMetadata` is repeated with growing counts, so the last one is the usage. Gemini sends
+ * no end marker: the body ending after a `finishReason` is the end. A prompt blocked before
+ * generation (`promptFeedback.blockReason`, no candidates) is unusable, as it is unstreamed.
+ */
+export function createGeminiStreamDecoder(): StreamDecoder {
+  let started = false;
+  let toolCalls = 0;
+  return {
+    endsWithBody: true,
+    decode(event, httpStatus): StreamPart[] {
+      const chunk = parseEventJson(event, httpStatus);
+      if (chunk.error !== undefined && chunk.error !== null) {
+        throw classifyStreamError({
+          equivalentStatus: geminiStreamErrorStatus(chunk.error),
+          httpStatus,
+          body: event.data,
+          detail: parseGeminiError(event.data),
+        });
+      }
+      const parts: StreamPart[] = [];
+      const candidate = Array.isArray(chunk.candidates) ? (chunk.candidates[0] as Json | null | undefined) : undefined;
+      if (!candidate && (chunk.promptFeedback as Json | undefined)?.blockReason !== undefined) {
+        throw new UnusableOutputError("upstream returned no choices", {
+          cause: new UpstreamHttpError(httpStatus, event.data),
+        });
+      }
+      const content = (candidate?.content ?? {}) as Json;
+      const delta: StreamDelta = {};
+      for (const part of Array.isArray(content.parts) ? (content.parts as Array<Json | null>) : []) {
+        if (typeof part?.text === "string" && part.text !== "" && part.thought !== true) {
+          delta.content = (delta.content ?? "") + part.text;
+        } else if (typeof part?.functionCall === "object" && part.functionCall !== null) {
+          const call = part.functionCall as Json;
+          const index = toolCalls++;
+          (delta.tool_calls ??= []).push({
+            index,
+            // Gemini 2.x gives calls no id; tool results are matched by name, so any unique id works.
+            id: typeof call.id === "string" ? call.id : `call_${index}`,
+            type: "function",
+            function: { name: String(call.name), arguments: JSON.stringify(call.args ?? {}) },
+          });
+        }
+      }
+      if (Object.keys(delta).length > 0) {
+        if (!started) delta.role = "assistant";
+        started = true;
+        parts.push({ type: "delta", delta });
+      }
+      if (chunk.usageMetadata !== undefined) parts.push({ type: "usage", usage: fromGeminiUsage(chunk.usageMetadata) });
+      if (candidate?.finishReason !== undefined && candidate.finishReason !== null) {
+        parts.push({ type: "finish", reason: mapFinishReason(candidate.finishReason, toolCalls > 0) });
+      }
+      return parts;
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fixtureText } from "../test-support/fixtures.js";
-import { parseOpenAIError } from "./errors.js";
+import { openAIStreamErrorStatus, parseOpenAIError } from "./errors.js";
 
 describe("parseOpenAIError", () => {
   it("reads the code, never the message", () => {
@@ -18,5 +18,19 @@ describe("parseOpenAIError", () => {
   it("ignores bodies that are not OpenAI errors", () => {
     expect(parseOpenAIError("<html>Bad Gateway</html>")).toEqual({});
     expect(parseOpenAIError('{"error":{"code":"has spaces and <html>"}}')).toEqual({ code: undefined });
+  });
+});
+
+describe("openAIStreamErrorStatus", () => {
+  it.each([
+    [{ type: "server_error", code: null }, 500],
+    [{ type: "invalid_request_error", code: "context_length_exceeded" }, 400],
+    [{ code: "rate_limit_exceeded" }, 429],
+    [{ code: "429", type: "budget_exceeded" }, 429],
+    [{ status: 503 }, 503],
+    [{ code: "new_api_error" }, 500],
+    [null, 500],
+  ])("%j → %i", (error, status) => {
+    expect(openAIStreamErrorStatus(error)).toBe(status);
   });
 });

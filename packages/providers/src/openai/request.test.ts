@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ChatCompletionRequest } from "@switchyard/contracts";
 import { fixture } from "../test-support/fixtures.js";
-import { toOpenAIRequest } from "./request.js";
+import { toOpenAIImagesRequest, toOpenAIRequest, toOpenAIStreamRequest } from "./request.js";
 
 describe("toOpenAIRequest", () => {
   it("passes every field through, swapping the model and forcing a non-streaming call", () => {
@@ -20,5 +20,48 @@ describe("toOpenAIRequest", () => {
       "u",
     );
     expect(body).not.toHaveProperty("stream_options");
+  });
+});
+
+describe("toOpenAIStreamRequest", () => {
+  it("streams and always asks for usage, keeping the client's other stream options", () => {
+    const body = toOpenAIStreamRequest(
+      {
+        model: "m",
+        messages: [{ role: "user", content: "hi" }],
+        stream_options: { include_usage: false, include_obfuscation: false },
+      },
+      "u",
+    );
+    expect(body).toMatchObject({
+      model: "u",
+      stream: true,
+      stream_options: { include_usage: true, include_obfuscation: false },
+    });
+  });
+
+  it("adds stream_options when the client sent none", () => {
+    expect(
+      toOpenAIStreamRequest({ model: "m", messages: [{ role: "user", content: "hi" }] }, "u").stream_options,
+    ).toEqual({
+      include_usage: true,
+    });
+  });
+});
+
+describe("toOpenAIImagesRequest", () => {
+  it("asks dall-e models for b64_json whatever the client asked", () => {
+    expect(toOpenAIImagesRequest({ prompt: "a fox", response_format: "url", n: 2 }, "dall-e-3")).toEqual({
+      prompt: "a fox",
+      n: 2,
+      model: "dall-e-3",
+      response_format: "b64_json",
+    });
+  });
+
+  it("sends gpt-image models no response_format, which they refuse", () => {
+    expect(
+      toOpenAIImagesRequest({ prompt: "a fox", response_format: "b64_json", output_format: "webp" }, "gpt-image-1"),
+    ).toEqual({ prompt: "a fox", output_format: "webp", model: "gpt-image-1" });
   });
 });

@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest } from "@switchyard/contracts";
+import type { ChatCompletionRequest, ImageGenerationRequest } from "@switchyard/contracts";
 
 /**
  * The body sent to an OpenAI-compatible `/chat/completions`: the client's request unchanged
@@ -12,4 +12,32 @@ export function toOpenAIRequest(request: ChatCompletionRequest, upstreamModel: s
   // OpenAI answers 400 to `stream_options` on a non-streaming request, so it goes with `stream`.
   const { stream_options: _streamOptions, ...rest } = request;
   return { ...rest, model: upstreamModel, stream: false };
+}
+
+/**
+ * The streaming body: `stream: true`, and `stream_options.include_usage` forced on (merged with
+ * the client's own options) because usage is what the ledger bills.
+ *
+ * @example
+ * toOpenAIStreamRequest({ model: "gpt-4o-mini", messages }, "gpt-4o-mini-2024-07-18").stream_options; // { include_usage: true }
+ */
+export function toOpenAIStreamRequest(request: ChatCompletionRequest, upstreamModel: string): Record<string, unknown> {
+  const { stream_options: streamOptions, ...rest } = request;
+  return { ...rest, model: upstreamModel, stream: true, stream_options: { ...streamOptions, include_usage: true } };
+}
+
+/**
+ * The body for `/images/generations`: the client's request with the route's model. dall-e
+ * models answer with URLs unless asked for `b64_json` (and the URLs expire within the hour), so
+ * they are always asked; gpt-image models always answer in base64 and refuse the parameter, so
+ * a client's `response_format` is never passed on.
+ *
+ * @example
+ * toOpenAIImagesRequest({ prompt: "a lighthouse", size: "1024x1024" }, "dall-e-3").response_format; // "b64_json"
+ */
+export function toOpenAIImagesRequest(request: ImageGenerationRequest, upstreamModel: string): Record<string, unknown> {
+  const { response_format: _responseFormat, ...rest } = request;
+  const body: Record<string, unknown> = { ...rest, model: upstreamModel };
+  if (/^dall-e/i.test(upstreamModel)) body.response_format = "b64_json";
+  return body;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { UnusableOutputError, UpstreamUnavailableError } from "@switchyard/contracts";
 import { validateCompletion } from "../base/validate.js";
-import { fixture } from "../test-support/fixtures.js";
-import { fromOpenAIResponse } from "./response.js";
+import { fixture, fixtureText } from "../test-support/fixtures.js";
+import { decodeAll, joinedContent } from "../test-support/stream.js";
+import { createOpenAIStreamDecoder, fromOpenAIImagesResponse, fromOpenAIResponse } from "./response.js";
 
 const fallback = { model: "gpt-4o-mini", created: 1_700_000_000 };
 const map = (name: string) => validateCompletion(fromOpenAIResponse(fixture(import.meta.url, name), fallback));
@@ -39,5 +41,105 @@ describe("fromOpenAIResponse", () => {
 
   it("leaves empty output for validation to reject", () => {
     expect(() => map("chat-completion-empty.json")).toThrow("upstream returned empty output");
+  });
+});
+
+describe("createOpenAIStreamDecoder", () => {
+  const decode = (name: string) => decodeAll(createOpenAIStreamDecoder(), fixtureText(import.meta.url, name));
+
+  it("reads the recorded stream: role first, text deltas, finish, usage from the final chunk, [DONE]", () => {
+    const parts = decode("stream.sse");
+    expect(parts[0]).toEqual({ type: "delta", delta: { role: "assistant" } });
+    expect(joinedContent(parts)).toBe("Hello!");
+    expect(parts.filter((p) => p.type === "finish")).toEqual([{ type: "finish", reason: "stop" }]);
+    expect(parts.filter((p) => p.type === "usage")).toEqual([
+      { type: "usage", usage: expect.objectContaining({ prompt_tokens: 19, completion_tokens: 2, total_tokens: 21 }) },
+    ]);
+    expect(parts.at(-1)).toEqual({ type: "end" });
+  });
+
+  it("passes tool call deltas through as OpenAI sends them", () => {
+    const parts = decode("stream-tool-calls.sse");
+    const calls = parts.flatMap((p) => (p.type === "delta" ? (p.delta.tool_calls ?? []) : []));
+    expect(calls[0]).toEqual({
+      index: 0,
+      id: "call_DdmO9pD3xa9XTPNJ32zg2hcA",
+      type: "function",
+      function: { name: "get_current_weather", arguments: "" },
+    });
+    const args = calls.map((c) => (c.function as { arguments: string }).arguments).join("");
+    expect(JSON.parse(args)).toEqual({ location: "Boston, MA" });
+    expect(parts).toContainEqual({ type: "finish", reason: "tool_calls" });
+  });
+
+  it.each([
+    ["with choices missing (vLLM)", "stream-usage-no-choices.sse"],
+    ["on the chunk that carries the finish reason", "stream-usage-on-choice.sse"],
+  ])("takes usage %s", (_name, file) => {
+    const parts = decode(file);
+    expect(joinedContent(parts)).toBe("Hi there");
+    expect(parts).toContainEqual({ type: "finish", reason: "stop" });
+    expect(parts.filter((p) => p.type === "usage")).toEqual([
+      { type: "usage", usage: expect.objectContaining({ prompt_tokens: 19, completion_tokens: 3, total_tokens: 22 }) },
+    ]);
+  });
+
+  it("takes usage from a chunk whose choices are null", () => {
+    const parts = decodeAll(
+      createOpenAIStreamDecoder(),
+      'data: {"choices":null,"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n',
+    );
+    expect(parts).toEqual([{ type: "usage", usage: expect.objectContaining({ total_tokens: 3 }) }]);
+  });
+
+  it("throws the in-band error as a classified, retryable server error", () => {
+    const run = () => decode("stream-error.sse");
+    expect(run).toThrow(UpstreamUnavailableError);
+    expect(run).toThrow("upstream stream failed (server_error)");
+  });
+
+  it("rejects an event that is not JSON", () => {
+    expect(() => decodeAll(createOpenAIStreamDecoder(), "data: {oops\n\n")).toThrow(UnusableOutputError);
+  });
+});
+
+describe("fromOpenAIImagesResponse", () => {
+  const fallback = { created: 1_700_000_000, outputFormat: undefined };
+
+  it("decodes b64_json, maps usage and echoes the settings", () => {
+    const answer = fromOpenAIImagesResponse(fixture(import.meta.url, "images-gpt-image.json"), fallback);
+    expect(answer.created).toBe(1744301234);
+    expect(answer.contentType).toBe("image/png");
+    expect(answer.sources).toHaveLength(1);
+    const source = answer.sources[0];
+    expect(source && "bytes" in source && Buffer.from(source.bytes).subarray(1, 4).toString()).toBe("PNG");
+    expect(answer.usage).toMatchObject({ prompt_tokens: 50, completion_tokens: 272, total_tokens: 322 });
+    expect(answer.extra).toEqual({ size: "1024x1024", quality: "low", background: "opaque", output_format: "png" });
+  });
+
+  it("leaves dall-e URLs to download and keeps the revised prompt", () => {
+    const answer = fromOpenAIImagesResponse(fixture(import.meta.url, "images-dall-e-url.json"), fallback);
+    expect(answer.sources[0]).toEqual({
+      url: new URL("https://images.openai.test/private/img-abc.png?se=2025-04-10T17%3A01%3A40Z&sig=x"),
+      revisedPrompt: "A lighthouse on a rocky coast at dusk, painted in watercolor.",
+    });
+    expect(answer.usage).toBeNull();
+    expect(answer.contentType).toBeUndefined();
+  });
+
+  it("takes the content type from the request when the answer does not say", () => {
+    const answer = fromOpenAIImagesResponse({ data: [{ b64_json: "AAAA" }] }, { ...fallback, outputFormat: "webp" });
+    expect(answer.contentType).toBe("image/webp");
+    expect(answer.created).toBe(1_700_000_000);
+  });
+
+  it.each([
+    ["no images", { data: [] }, "upstream returned no images"],
+    ["an item without data", { data: [{ revised_prompt: "x" }] }, "upstream returned an image without data"],
+    ["a URL that is not http", { data: [{ url: "file:///etc/passwd" }] }, "upstream returned an image without data"],
+  ])("rejects %s", (_name, body, message) => {
+    const run = () => fromOpenAIImagesResponse(body, fallback);
+    expect(run).toThrow(UnusableOutputError);
+    expect(run).toThrow(message);
   });
 });

@@ -8,9 +8,12 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-/** What the fake upstream does with one request. */
+/** What the fake upstream does with one request; `respond` scripts the raw response (streams). */
 export type Reply =
-  { status: number; body?: unknown; headers?: Record<string, string> } | { hang: true } | { destroy: true };
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | { hang: true }
+  | { destroy: true }
+  | { respond(res: ServerResponse, req: RecordedRequest): void | Promise<void> };
 
 export interface FakeUpstream {
   /** `http://127.0.0.1:<port>` */
@@ -48,6 +51,12 @@ export async function startFakeUpstream(defaultReply: (req: RecordedRequest) => 
       }
       if ("destroy" in reply) {
         req.socket.destroy();
+        return;
+      }
+      if ("respond" in reply) {
+        void Promise.resolve()
+          .then(() => reply.respond(res, recorded))
+          .catch(() => res.destroy());
         return;
       }
       const body = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body ?? {});
