@@ -32,6 +32,9 @@ const connections = flag("connections", "1,16,64").split(",").map(Number);
 const latencies = flag("latency", "0,50").split(",").map(Number);
 const tracingModes = flag("tracing", "off,on").split(",");
 const asyncJobs = Number(flag("async-jobs", "20000"));
+const videoJobs = Number(flag("video-jobs", "500"));
+const videoMs = Number(flag("video-ms", "5000"));
+const streamRequests = Number(flag("stream-requests", "200"));
 const DEV_KEY = "sk-switchyard-dev";
 
 interface WrkResult {
@@ -156,9 +159,10 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
     processes.push(p);
     return p;
   };
-  await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort) }, { url: `${simUrl}/v1/models` });
+  await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort), SIM_VIDEO_MS: String(videoMs) }, { url: `${simUrl}/v1/models` });
   await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: String(ledgerPort) }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
   await start("provider-worker", "services/provider-worker/src/main.ts", {}, { line: /provider-worker .*ready/ }, ["--family", "openai"]);
+  await start("provider-worker-video", "services/provider-worker/src/main.ts", { WORKER_CONCURRENCY: String(Math.max(1000, videoJobs * 2)) }, { line: /provider-worker .*ready/ }, ["--family", "video"]);
   const ingress = await start("ingress", "services/ingress/src/main.ts", { INGRESS_PORT: String(ingressPort) }, { url: `http://127.0.0.1:${ingressPort}/readyz` });
   return {
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
@@ -253,6 +257,102 @@ async function ledgerCaughtUp(stack: StackHandle): Promise<void> {
   }
 }
 
+/** Milliseconds from sending a streamed request until the first content token arrives. */
+async function timeToFirstToken(url: string, headers: Record<string, string>): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({
+      model: "gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: "Return exactly: one two three four five six seven eight" }],
+    }),
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let first = Number.NaN;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    if (Number.isNaN(first) && /"content":"[^"]/.test(text)) first = performance.now() - started;
+  }
+  return first;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return Number((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN).toFixed(2));
+}
+
+/** Streamed chat: time to first token through the broker against the simulator directly, alternating. */
+async function benchStreaming(stack: StackHandle) {
+  const direct: number[] = [];
+  const broker: number[] = [];
+  for (let i = 0; i < streamRequests; i++) {
+    direct.push(await timeToFirstToken(`${stack.simUrl}/v1/chat/completions`, {}));
+    broker.push(await timeToFirstToken(`${stack.ingressUrl}/v1/chat/completions`, { authorization: `Bearer ${DEV_KEY}` }));
+  }
+  direct.sort((a, b) => a - b);
+  broker.sort((a, b) => a - b);
+  return {
+    requests: streamRequests,
+    directTtftP50Ms: percentile(direct, 0.5),
+    directTtftP99Ms: percentile(direct, 0.99),
+    brokerTtftP50Ms: percentile(broker, 0.5),
+    brokerTtftP99Ms: percentile(broker, 0.99),
+    addedTtftP50Ms: Number((percentile(broker, 0.5) - percentile(direct, 0.5)).toFixed(2)),
+  };
+}
+
+/**
+ * Many concurrent video jobs on one worker process: each upstream task takes `videoMs` in the
+ * simulator, so that is the least any of them can take; the figure is how far above it the
+ * whole batch finishes.
+ */
+async function benchVideos(stack: StackHandle) {
+  const headers = { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` };
+  const started = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: videoJobs }, async (_, i) => {
+      const res = await fetch(`${stack.ingressUrl}/v1/videos`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ model: "sora-2", prompt: `bench video ${i}`, seconds: "4" }),
+      });
+      if (!res.ok) throw new Error(`video create failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    }),
+  );
+  const submittedS = (performance.now() - started) / 1000;
+  const pending = new Set(ids);
+  let failed = 0;
+  while (pending.size > 0 && performance.now() - started < 300_000) {
+    await Promise.all(
+      [...pending].map(async (id) => {
+        const res = await fetch(`${stack.ingressUrl}/v1/videos/${id}`, { headers });
+        const video = (await res.json()) as { status: string };
+        if (video.status === "completed" || video.status === "failed") {
+          pending.delete(id);
+          if (video.status === "failed") failed++;
+        }
+      }),
+    );
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  const totalMs = performance.now() - started;
+  return {
+    videos: videoJobs,
+    upstreamMinimumMs: videoMs,
+    submittedInS: Number(submittedS.toFixed(2)),
+    allDoneMs: Math.round(totalMs),
+    overMinimumRatio: Number((totalMs / videoMs).toFixed(2)),
+    unfinished: pending.size,
+    failed,
+  };
+}
+
 async function main(): Promise<void> {
   try {
     await run("wrk", ["--version"]).catch((e: { stdout?: string }) => {
@@ -271,6 +371,8 @@ async function main(): Promise<void> {
   const brokerScript = writeWrkScript(work, true);
   const results: Record<string, unknown>[] = [];
   const asyncResults: Record<string, unknown>[] = [];
+  const streamResults: Record<string, unknown>[] = [];
+  const videoResults: Record<string, unknown>[] = [];
 
   for (const mode of tracingModes) {
     const sink = mode === "on" ? await startOtlpSink() : undefined;
@@ -308,6 +410,12 @@ async function main(): Promise<void> {
         }
       }
       await setUpstreamLatency(stack.simUrl, 0);
+      const streamRow = { tracing: mode, ...(await benchStreaming(stack)) };
+      streamResults.push(streamRow);
+      console.log(JSON.stringify(streamRow));
+      const videoRow = { tracing: mode, ...(await benchVideos(stack)) };
+      videoResults.push(videoRow);
+      console.log(JSON.stringify(videoRow));
       await ledgerCaughtUp(stack);
       const asyncRow = { tracing: mode, ...(await benchAsync(nats.url, stack, asyncJobs)) };
       asyncResults.push(asyncRow);
@@ -322,12 +430,18 @@ async function main(): Promise<void> {
   console.table(results);
   console.log("Async jobs (published to JetStream, completed = usage row committed)");
   console.table(asyncResults);
+  console.log("Streamed chat, time to first token (sequential requests, broker and direct alternating)");
+  console.table(streamResults);
+  console.log(`${videoJobs} concurrent video jobs on one worker process vs the simulator's ${videoMs} ms per task`);
+  console.table(videoResults);
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
     durationS,
     sync: results,
     async: asyncResults,
+    streaming: streamResults,
+    videos: videoResults,
   };
   const out = join(root, "bench", "results");
   mkdirSync(out, { recursive: true });

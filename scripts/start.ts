@@ -91,11 +91,18 @@ async function main(): Promise<void> {
   }
   await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: ledgerPort }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
   for (const family of catalog.families()) {
-    await start(`provider-worker-${family}`, "services/provider-worker/src/main.ts", {}, { line: /provider-worker .*ready/ }, [
-      "--family",
-      family,
-    ]);
+    // A video job holds its message while it polls the upstream for minutes: that family's
+    // worker needs many more jobs in flight than one whose calls take a second.
+    const workerEnv = family === "video" && !env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: "1000" } : {};
+    await start(
+      `provider-worker-${family}`,
+      "services/provider-worker/src/main.ts",
+      workerEnv,
+      { line: /provider-worker .*ready/ },
+      ["--family", family],
+    );
   }
+  await start("webhooks", "services/webhooks/src/main.ts", {}, { line: /webhooks ready/ });
   await start("ingress", "services/ingress/src/main.ts", { INGRESS_PORT: ingressPort }, { url: `http://127.0.0.1:${ingressPort}/readyz` });
 
   const url = `http://127.0.0.1:${ingressPort}`;

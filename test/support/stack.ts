@@ -17,6 +17,9 @@ export interface StackOptions {
   ingressEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
   ledgerEnv?: Record<string, string>;
+  simEnv?: Record<string, string>;
+  /** Starts the webhook dispatcher too, with these settings. */
+  webhooksEnv?: Record<string, string>;
   /** Print the services' output as it comes (debugging). */
   verbose?: boolean;
 }
@@ -115,7 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
-    await spawn("sim", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort) }, { url: `${simUrl}/v1/models` });
+    await spawn("sim", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort), ...options.simEnv }, { url: `${simUrl}/v1/models` });
     await spawn(
       "ledger",
       "services/ledger/src/main.ts",
@@ -123,6 +126,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { url: `http://127.0.0.1:${ledgerPort}/healthz` },
     );
     await Promise.all((options.families ?? ["openai"]).map((family) => startWorker(family)));
+    if (options.webhooksEnv) {
+      await spawn(
+        "webhooks",
+        "services/webhooks/src/main.ts",
+        { OTEL_SERVICE_NAME: "webhooks", ...options.webhooksEnv },
+        { line: /webhooks ready/ },
+      );
+    }
     await spawn(
       "ingress",
       "services/ingress/src/main.ts",

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import OpenAI from "openai";
+import { randomId } from "@switchyard/contracts";
+import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
+
+// Streamed chat through the broker: exact chunks for the official client, invisible retries
+// before the first token, an in-band error and no [DONE] after it, and cancellation when the
+// client goes away, each recorded by the ledger with how the stream ended.
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ workerEnv: { WORKER_BACKOFF_BASE_MS: "20", WORKER_BACKOFF_MAX_MS: "100" } });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const marker = (): string => `m${randomId(12)}`;
+
+interface UsageRow {
+  stream_end: string | null;
+  outcome: string;
+  completion_tokens: number;
+}
+
+async function rawStream(body: Record<string, unknown>): Promise<{ status: number; text: string; jobId: string }> {
+  const res = await fetch(`${stack.ingressUrl}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
+    body: JSON.stringify({ model: "gpt-4o-mini", stream: true, ...body }),
+  });
+  return { status: res.status, text: await res.text(), jobId: res.headers.get("x-request-id") ?? "" };
+}
+
+describe("streaming chat", () => {
+  it("streams `Return exactly:` word for word with a usage chunk, in the OpenAI chunk shape", async () => {
+    const text = `Streaming is ${marker()} a promise kept, chunk by chunk.`;
+    const stream = await stack.openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: `Return exactly: ${text}` }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+
+    const content = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+    expect(content).toBe(text);
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(new Set(chunks.map((c) => c.created)).size).toBe(1);
+    expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
+    expect(chunks[0]!.choices[0]!.delta.role).toBe("assistant");
+    const withChoices = chunks.filter((c) => c.choices.length > 0);
+    expect(withChoices.at(-1)!.choices[0]!.finish_reason).toBe("stop");
+    expect(withChoices.slice(0, -1).every((c) => c.choices[0]!.finish_reason === null)).toBe(true);
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(last.usage!.total_tokens).toBe(last.usage!.prompt_tokens + last.usage!.completion_tokens);
+    expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it("ends with [DONE] on the wire, and the ledger records the streamed usage (not zero)", async () => {
+    const { status, text, jobId } = await rawStream({
+      messages: [{ role: "user", content: `Return exactly: counted ${marker()}` }],
+    });
+    expect(status).toBe(200);
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    const [row] = await stack.waitForRows<UsageRow>(
+      "select stream_end, outcome, completion_tokens from usage where job_id = $1",
+      [jobId],
+      (r) => r.length === 1,
+    );
+    expect(row).toMatchObject({ stream_end: "done", outcome: "completed" });
+    expect(Number(row!.completion_tokens)).toBeGreaterThan(0);
+  });
+
+  it("retries a failure before the first token invisibly", async () => {
+    const m = marker();
+    await stack.fault({ match: m, status: 500, times: 1 });
+    const stream = await stack.openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: `Return exactly: again ${m}` }],
+      stream: true,
+    });
+    let content = "";
+    for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? "";
+    expect(content).toBe(`again ${m}`);
+    expect(await stack.upstreamRequests(m)).toBe(2);
+  });
+
+  it("a mid-stream upstream failure gives an in-band error and no [DONE], recorded as a partial stream", async () => {
+    const m = marker();
+    await stack.fault({ match: m, error_after: 3, times: -1 });
+    const { status, text, jobId } = await rawStream({
+      messages: [{ role: "user", content: `Return exactly: one two three four five six seven eight nine ten ${m}` }],
+    });
+    expect(status).toBe(200);
+    expect(text).not.toContain("[DONE]");
+    const events = text.split("\n\n").filter((e) => e.startsWith("data: "));
+    const last = JSON.parse(events.at(-1)!.slice(6)) as { error?: { message: string; type: string } };
+    expect(last.error).toBeDefined();
+    expect(typeof last.error!.message).toBe("string");
+    expect(events.length).toBeGreaterThan(1);
+
+    // The official client surfaces the in-band error instead of ending quietly.
+    const stream = await stack.openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: `Return exactly: a b c d e f g h i j ${m}` }],
+      stream: true,
+    });
+    await expect(async () => {
+      for await (const _ of stream) void _;
+    }).rejects.toThrow();
+
+    const [row] = await stack.waitForRows<UsageRow>(
+      "select stream_end, outcome, completion_tokens from usage where job_id = $1",
+      [jobId],
+      (r) => r.length === 1,
+    );
+    expect(row).toMatchObject({ stream_end: "error", outcome: "failed" });
+    expect(Number(row!.completion_tokens)).toBeGreaterThan(0);
+    await fetch(`${stack.simUrl}/_sim/faults`, { method: "DELETE" });
+  });
+
+  it("a client that disconnects mid-stream cancels the upstream call; the usage so far is recorded", async () => {
+    const m = marker();
+    await stack.fault({ match: m, chunk_delay_ms: 100, times: 1 });
+    const words = Array.from({ length: 60 }, (_, i) => `w${i}`).join(" ");
+    const controller = new AbortController();
+    const res = await fetch(`${stack.ingressUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
+      body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `Return exactly: ${words} ${m}` }] }),
+      signal: controller.signal,
+    });
+    const jobId = res.headers.get("x-request-id")!;
+    const reader = res.body!.getReader();
+    let received = "";
+    while (!received.includes("w3")) received += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+
+    const [row] = await stack.waitForRows<UsageRow>(
+      "select stream_end, outcome, completion_tokens from usage where job_id = $1",
+      [jobId],
+      (r) => r.length === 1,
+    );
+    expect(row).toMatchObject({ stream_end: "client_closed", outcome: "cancelled" });
+    const stats = (await (await fetch(`${stack.simUrl}/_sim/requests?match=${m}`)).json()) as { aborted?: number };
+    expect(stats.aborted).toBe(1);
+  });
+});
