@@ -138,7 +138,7 @@ describe("streaming chat", () => {
     const jobId = res.headers.get("x-request-id")!;
     const reader = res.body!.getReader();
     let received = "";
-    while (!received.includes("w3")) received += new TextDecoder().decode((await reader.read()).value);
+    while (!received.includes(`"content":" w3"`) && !received.includes(`"content":"w3`)) received += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
 
     const [row] = await stack.waitForRows<UsageRow>(

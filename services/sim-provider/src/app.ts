@@ -8,8 +8,10 @@ import { anthropicMessagesRoutes } from "./routes/anthropic-messages.js";
 import { controlRoutes } from "./routes/control.js";
 import { geminiRoutes } from "./routes/gemini.js";
 import { openAiChatRoutes } from "./routes/openai-chat.js";
-import type { CompletionDeps } from "./serve-completion.js";
+import { openAiImagesRoutes } from "./routes/openai-images.js";
+import { openAiVideosRoutes, type VideoDeps } from "./routes/openai-videos.js";
 import { createRequestStats } from "./stats.js";
+import { createVideoStore } from "./video-tasks.js";
 
 export interface SimAppOptions {
   /** Added before every inference response (SIM_LATENCY_MS). Default 0. */
@@ -18,6 +20,10 @@ export interface SimAppOptions {
   requireKey?: string | undefined;
   /** Fastify's request logging (SIM_LOG). Default false: it would skew benchmarks. */
   log?: boolean;
+  /** How long a video task takes unless a fault's `video_ms` says otherwise (SIM_VIDEO_MS). Default 3000. */
+  videoMs?: number;
+  /** The clock video tasks age by, in ms since the epoch. Default Date.now; tests pass a fake one. */
+  now?: () => number;
 }
 
 // Benchmarks send long prompts; the real APIs accept far more than Fastify's 1 MiB default.
@@ -33,12 +39,15 @@ const BODY_LIMIT = 32 * 1024 * 1024;
  */
 export function createSimApp(options: SimAppOptions = {}): FastifyInstance {
   const app = Fastify({ logger: options.log ?? false, bodyLimit: BODY_LIMIT });
-  const deps: CompletionDeps = {
+  const deps: VideoDeps = {
     faults: createFaultRegistry(),
     stats: createRequestStats(),
     latencyMs: options.latencyMs ?? 0,
     requireKey: options.requireKey,
     hung: new Set<Socket>(),
+    videos: createVideoStore(),
+    videoMs: options.videoMs ?? 3000,
+    now: options.now ?? Date.now,
   };
 
   // Every body is read as JSON whatever its content type, so `curl -d '{...}'` (form-encoded) works too.
@@ -76,6 +85,8 @@ export function createSimApp(options: SimAppOptions = {}): FastifyInstance {
   void app.register(openAiChatRoutes(deps));
   void app.register(anthropicMessagesRoutes(deps));
   void app.register(geminiRoutes(deps));
-  void app.register(controlRoutes({ faults: deps.faults, stats: deps.stats }));
+  void app.register(openAiImagesRoutes(deps));
+  void app.register(openAiVideosRoutes(deps));
+  void app.register(controlRoutes({ faults: deps.faults, stats: deps.stats, videos: deps.videos }));
   return app;
 }

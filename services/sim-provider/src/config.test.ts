@@ -3,7 +3,14 @@ import { loadConfig } from "./config.js";
 
 describe("loadConfig", () => {
   it("has defaults for everything", () => {
-    expect(loadConfig({})).toEqual({ host: "127.0.0.1", port: 8090, latencyMs: 0, log: false, requireKey: undefined });
+    expect(loadConfig({})).toEqual({
+      host: "127.0.0.1",
+      port: 8090,
+      latencyMs: 0,
+      log: false,
+      requireKey: undefined,
+      videoMs: 3000,
+    });
   });
 
   it("reads every variable", () => {
@@ -13,8 +20,9 @@ describe("loadConfig", () => {
       SIM_LATENCY_MS: "25",
       SIM_LOG: "TRUE",
       SIM_REQUIRE_KEY: "sk-test",
+      SIM_VIDEO_MS: "150",
     });
-    expect(config).toEqual({ host: "0.0.0.0", port: 0, latencyMs: 25, log: true, requireKey: "sk-test" });
+    expect(config).toEqual({ host: "0.0.0.0", port: 0, latencyMs: 25, log: true, requireKey: "sk-test", videoMs: 150 });
   });
 
   it("parses booleans explicitly, so false stays false", () => {
@@ -32,5 +40,6 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SIM_PORT: "70000" })).toThrow(/SIM_PORT/);
     expect(() => loadConfig({ SIM_LATENCY_MS: "-1" })).toThrow(/SIM_LATENCY_MS/);
     expect(() => loadConfig({ SIM_LOG: "yes" })).toThrow(/SIM_LOG/);
+    expect(() => loadConfig({ SIM_VIDEO_MS: "soon" })).toThrow(/SIM_VIDEO_MS/);
   });
 });

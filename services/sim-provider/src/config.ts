@@ -17,6 +17,8 @@ const Env = z.object({
   SIM_LOG: Flag,
   // When set, every inference request must carry exactly this key, so tests can exercise auth failures.
   SIM_REQUIRE_KEY: z.string().optional(),
+  // How long a simulated video task takes from creation to completed: short for tests, longer to watch progress.
+  SIM_VIDEO_MS: z.coerce.number().int().min(0).default(3000),
 });
 
 export interface SimConfig {
@@ -25,6 +27,7 @@ export interface SimConfig {
   latencyMs: number;
   log: boolean;
   requireKey: string | undefined;
+  videoMs: number;
 }
 
 /**
@@ -49,5 +52,6 @@ export function loadConfig(env: Record<string, string | undefined>): SimConfig {
     latencyMs: e.SIM_LATENCY_MS,
     log: e.SIM_LOG,
     requireKey: e.SIM_REQUIRE_KEY,
+    videoMs: e.SIM_VIDEO_MS,
   };
 }

@@ -44,6 +44,16 @@ describe("fault registry", () => {
     expect(faults.list()).toEqual([]);
   });
 
+  it("fires a rule with `on` only in that step of the video task API", () => {
+    const faults = createFaultRegistry();
+    faults.add({ match: "v", on: "poll", status: 500, times: -1 });
+    faults.add({ match: "v", video_ms: 10 });
+    expect(faults.take("v")).toMatchObject({ video_ms: 10 });
+    expect(faults.take("v", "create")).toBeUndefined();
+    expect(faults.take("v", "poll")).toMatchObject({ on: "poll", status: 500 });
+    expect(faults.take("v", "content")).toBeUndefined();
+  });
+
   it("list and take return copies", () => {
     const faults = createFaultRegistry();
     faults.add({ status: 500, times: 3 });
@@ -60,6 +70,9 @@ describe("FaultSpec", () => {
     expect(FaultSpec.safeParse({ times: 0 }).success).toBe(false);
     expect(FaultSpec.safeParse({ latency_ms: -1 }).success).toBe(false);
     expect(FaultSpec.safeParse({ times: -1, status: 500 }).success).toBe(true);
+    expect(FaultSpec.safeParse({ on: "download" }).success).toBe(false);
+    expect(FaultSpec.safeParse({ video_ms: -5 }).success).toBe(false);
+    expect(FaultSpec.safeParse({ on: "content", video_ms: 0, video_fail: true }).success).toBe(true);
   });
 });
 
@@ -69,6 +82,7 @@ describe("parseFaultHeader", () => {
     expect(parseFaultHeader("hang")).toEqual({ hang: true });
     expect(parseFaultHeader("empty=false;finish_reason=banana;")).toEqual({ empty: false, finish_reason: "banana" });
     expect(parseFaultHeader("match=t-1;truncate_after=2")).toEqual({ match: "t-1", truncate_after: 2 });
+    expect(parseFaultHeader("on=poll;status=503;video_fail")).toEqual({ on: "poll", status: 503, video_fail: true });
   });
 
   it("throws on unknown keys and bad values", () => {

@@ -1,5 +1,9 @@
 import { z } from "zod";
 
+/** The steps of the video task API a rule can be limited to with `on`. */
+export const FaultPhase = z.enum(["create", "poll", "content"]);
+export type FaultPhase = z.infer<typeof FaultPhase>;
+
 /**
  * What a fault does to the one request it fires on. The same keys are accepted by
  * `POST /_sim/faults` and by the `x-sim-fault` request header. Strict, so a misspelt key is a
@@ -35,6 +39,15 @@ export const FaultSpec = z.strictObject({
   error_after: z.int().min(0).optional(),
   /** Streaming: pause between chunks. */
   chunk_delay_ms: z.int().min(0).optional(),
+  /**
+   * Only this step of the video task API: `POST /v1/videos`, `GET /v1/videos/{id}` or its
+   * `/content`. A rule with `on` never fires anywhere else; absent = every request.
+   */
+  on: FaultPhase.optional(),
+  /** Videos: the task created by this request takes this long to finish, instead of SIM_VIDEO_MS. */
+  video_ms: z.int().min(0).optional(),
+  /** Videos: the task created by this request ends `failed` instead of `completed`. */
+  video_fail: z.boolean().optional(),
 });
 export type FaultSpec = z.infer<typeof FaultSpec>;
 
@@ -52,8 +65,11 @@ export interface FaultRegistry {
   remove(id: string): boolean;
   /** Removes every rule and returns how many there were. */
   clear(): number;
-  /** The first rule, in creation order, whose match the text contains; firing consumes one of its times. */
-  take(lastUserText: string): FaultRule | undefined;
+  /**
+   * The first rule, in creation order, whose match the text contains and whose `on` (if any) is
+   * the request's phase; firing consumes one of its times.
+   */
+  take(lastUserText: string, phase?: FaultPhase): FaultRule | undefined;
 }
 
 /**
@@ -85,9 +101,13 @@ export function createFaultRegistry(): FaultRegistry {
       rules = [];
       return count;
     },
-    take(lastUserText) {
+    take(lastUserText, phase) {
       if (rules.length === 0) return undefined;
-      const index = rules.findIndex((rule) => rule.match === undefined || lastUserText.includes(rule.match));
+      const index = rules.findIndex(
+        (rule) =>
+          (rule.match === undefined || lastUserText.includes(rule.match)) &&
+          (rule.on === undefined || rule.on === phase),
+      );
       const rule = rules[index];
       if (!rule) return undefined;
       rule.fired += 1;

@@ -12,7 +12,12 @@ try {
   process.exit(1);
 }
 
-const app = createSimApp({ latencyMs: config.latencyMs, requireKey: config.requireKey, log: config.log });
+const app = createSimApp({
+  latencyMs: config.latencyMs,
+  requireKey: config.requireKey,
+  log: config.log,
+  videoMs: config.videoMs,
+});
 await app.listen({ host: config.host, port: config.port });
 
 const address = app.server.address();

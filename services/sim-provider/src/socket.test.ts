@@ -103,6 +103,69 @@ describe("over a real socket", () => {
   });
 });
 
+describe("clients that leave mid-stream", () => {
+  const words = Array.from({ length: 50 }, (_, i) => `w${i}`).join(" ");
+  const requestsFor = async (match: string) =>
+    (await (await fetch(`${base}/_sim/requests?match=${match}`)).json()) as { count: number; aborted: number };
+
+  /** Polls until the sim has counted `want` aborted streams for the match (or gives up after 2 s). */
+  async function abortedFor(match: string, want: number): Promise<number> {
+    const deadline = performance.now() + 2000;
+    for (;;) {
+      const { aborted } = await requestsFor(match);
+      if (aborted >= want || performance.now() > deadline) return aborted;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it("keeps a paced stream open for seconds, notices the client going away, and stops", async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const res = await chat(`Return exactly: ${words} ab-1`, {
+      stream: true,
+      fault: "chunk_delay_ms=100",
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = "";
+    // The content itself, not just "w4": the random chatcmpl- id in every frame may contain that.
+    while (!received.includes('"content":" w4"'))
+      received += decoder.decode((await reader.read()).value, { stream: true });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+    controller.abort();
+
+    const noticed = performance.now();
+    expect(await abortedFor("ab-1", 1)).toBe(1);
+    // Noticed when the socket closed, not at the end of the 5 s stream.
+    expect(performance.now() - noticed).toBeLessThan(1000);
+    expect(await requestsFor("ab-1")).toEqual({ match: "ab-1", count: 1, aborted: 1 });
+    const stats = (await (await fetch(`${base}/_sim/stats`)).json()) as { streams_aborted: number };
+    expect(stats.streams_aborted).toBeGreaterThanOrEqual(1);
+    await stillServes();
+  });
+
+  it("counts a client that leaves during the latency before the stream", async () => {
+    await expect(
+      chat("ab-2", { stream: true, fault: "latency_ms=300", signal: AbortSignal.timeout(50) }),
+    ).rejects.toThrow();
+    expect(await abortedFor("ab-2", 1)).toBe(1);
+  });
+
+  it("does not count streams that finish, nor ones the sim cuts itself", async () => {
+    const whole = await chat("Return exactly: a b c ab-3", { stream: true, fault: "chunk_delay_ms=10" });
+    expect(await whole.text()).toContain("[DONE]");
+    const fast = await chat("Return exactly: a b c ab-3", { stream: true });
+    expect(await fast.text()).toContain("[DONE]");
+    const cut = await chat("Return exactly: a b c ab-3", { stream: true, fault: "truncate_after=1" });
+    await cut.text().catch(() => "cut");
+    const broken = await chat("Return exactly: a b c ab-3", { stream: true, fault: "error_after=1" });
+    await broken.text();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await requestsFor("ab-3")).toEqual({ match: "ab-3", count: 4, aborted: 0 });
+  });
+});
+
 describe("closing", () => {
   it("does not wait for hung requests", async () => {
     const sim = createSimApp();

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ClientWatch } from "./client-watch.js";
 import type { StreamPlan } from "./dialect.js";
 
 /** A `data:` frame, the only kind OpenAI and Gemini send. */
@@ -22,13 +23,15 @@ export interface StreamFaults {
 
 /**
  * Writes a stream plan to a raw response. Without faults the whole stream goes out in one
- * write, which keeps the benchmark baseline cheap; with faults it is written frame by frame.
+ * write, which keeps the benchmark baseline cheap; with faults it is written frame by frame,
+ * and stops as soon as the watched client goes away.
  */
 export async function writeStream(
   res: ServerResponse,
   plan: StreamPlan,
   faults: StreamFaults,
   headers: Record<string, string>,
+  watch: ClientWatch,
 ): Promise<void> {
   res.writeHead(200, { "content-type": plan.contentType, "cache-control": "no-cache", ...headers });
   const { chunkDelayMs, truncateAfter, errorAfter } = faults;
@@ -39,22 +42,38 @@ export async function writeStream(
 
   // Headers first, so even a cut before any frame is a started response, not a refused one.
   res.flushHeaders();
+  const gone = watch.signal;
   const stopAt = Math.min(truncateAfter ?? Infinity, errorAfter ?? Infinity, plan.content.length);
   const cut = truncateAfter !== undefined && (errorAfter === undefined || truncateAfter <= errorAfter);
   await write(res, plan.head.join(""));
   for (let i = 0; i < stopAt; i++) {
-    if (chunkDelayMs > 0) await sleep(chunkDelayMs);
-    if (res.destroyed) return;
+    await pause(chunkDelayMs, gone);
+    if (gone.aborted || res.destroyed) return;
     await write(res, plan.content[i] ?? "");
   }
   if (truncateAfter !== undefined || errorAfter !== undefined) {
+    if (gone.aborted || res.destroyed) return;
     // Destroying only after the frames were flushed, so the client really sees N chunks first.
-    if (cut) res.destroy();
-    else res.end(plan.error);
+    if (cut) {
+      watch.release();
+      res.destroy();
+    } else {
+      res.end(plan.error);
+    }
     return;
   }
-  if (chunkDelayMs > 0) await sleep(chunkDelayMs);
-  if (!res.destroyed) res.end(plan.tail.join(""));
+  await pause(chunkDelayMs, gone);
+  if (!gone.aborted && !res.destroyed) res.end(plan.tail.join(""));
+}
+
+/** Waits, or less if the client leaves first. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return;
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    // Aborted: the client is gone and the caller checks for that.
+  }
 }
 
 /** Resolves once the chunk is handed to the socket (or the socket is gone). */

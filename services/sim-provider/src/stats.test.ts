@@ -12,6 +12,7 @@ describe("request stats", () => {
       requests: 3,
       by_dialect: { openai: 1, anthropic: 1, gemini: 1 },
       by_match: { "t-1": 2 },
+      streams_aborted: 0,
     });
     expect(stats.count("t-1")).toBe(2);
     expect(stats.count("t-2")).toBe(1);
@@ -35,12 +36,32 @@ describe("request stats", () => {
     expect(stats.count("end-token")).toBe(1);
   });
 
+  it("counts aborted streams in total and by substring", () => {
+    const stats = createRequestStats();
+    stats.track("t-9");
+    stats.record("openai", "t-9 a");
+    stats.recordAborted("t-9 a");
+    stats.recordAborted("other");
+    expect(stats.snapshot().streams_aborted).toBe(2);
+    expect(stats.countAborted("t-9")).toBe(1);
+    expect(stats.countAborted("oth")).toBe(1);
+    expect(stats.countAborted("none")).toBe(0);
+    expect(stats.matches()).toEqual(["t-9"]);
+  });
+
   it("resets", () => {
     const stats = createRequestStats();
     stats.track("x");
     stats.record("openai", "x");
+    stats.recordAborted("x");
     stats.reset();
-    expect(stats.snapshot()).toEqual({ requests: 0, by_dialect: { openai: 0, anthropic: 0, gemini: 0 }, by_match: {} });
+    expect(stats.snapshot()).toEqual({
+      requests: 0,
+      by_dialect: { openai: 0, anthropic: 0, gemini: 0 },
+      by_match: {},
+      streams_aborted: 0,
+    });
     expect(stats.count("x")).toBe(0);
+    expect(stats.countAborted("x")).toBe(0);
   });
 });

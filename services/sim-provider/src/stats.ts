@@ -1,17 +1,19 @@
 import type { Dialect } from "./dialect.js";
-
-/** Texts longer than this are logged as head + tail, so huge benchmark prompts cannot eat the memory. */
-const LOGGED_TEXT_EDGE = 1024;
+import { createTextCounter } from "./text-counter.js";
 
 export interface StatsSnapshot {
   requests: number;
   by_dialect: Record<Dialect, number>;
   by_match: Record<string, number>;
+  /** Streaming requests whose client went away before the stream finished. */
+  streams_aborted: number;
 }
 
 export interface RequestStats {
-  /** Counts one inference request by the text of its last user message. */
+  /** Counts one inference request by the text of its last user message (or its prompt). */
   record(dialect: Dialect, lastUserText: string): void;
+  /** Counts one streaming request whose client left before the stream finished. */
+  recordAborted(lastUserText: string): void;
   /** Starts an exact counter for a substring (every fault match registers one). */
   track(match: string): void;
   /**
@@ -19,13 +21,17 @@ export interface RequestStats {
    * requests, and exact since registration for tracked matches; the larger of the two.
    */
   count(substring: string): number;
+  /** Aborted streams whose last user message contains the substring, counted the same way. */
+  countAborted(substring: string): number;
+  /** Every tracked match, for the counters other parts of the sim keep per match. */
+  matches(): string[];
   snapshot(): StatsSnapshot;
   reset(): void;
 }
 
 /**
  * Request counters for the control API, which tests read to check how many upstream calls
- * really happened (e.g. exactly two after one retry).
+ * really happened (e.g. exactly two after one retry), and how many of them the client cancelled.
  *
  * @example
  * const stats = createRequestStats();
@@ -34,42 +40,40 @@ export interface RequestStats {
  */
 export function createRequestStats(logSize = 10_000): RequestStats {
   let total = 0;
+  let aborted = 0;
   let byDialect: Record<Dialect, number> = { openai: 0, anthropic: 0, gemini: 0 };
-  let byMatch = new Map<string, number>();
-  // A ring buffer of recent texts, for counting substrings nobody registered beforehand.
-  let log: string[] = [];
-  let next = 0;
+  const requests = createTextCounter(logSize);
+  const abortedTexts = createTextCounter(logSize);
 
   return {
     record(dialect, lastUserText) {
       total += 1;
       byDialect[dialect] += 1;
-      for (const [match, count] of byMatch) {
-        if (lastUserText.includes(match)) byMatch.set(match, count + 1);
-      }
-      const logged =
-        lastUserText.length <= 2 * LOGGED_TEXT_EDGE
-          ? lastUserText
-          : `${lastUserText.slice(0, LOGGED_TEXT_EDGE)}\u0000${lastUserText.slice(-LOGGED_TEXT_EDGE)}`;
-      if (log.length < logSize) log.push(logged);
-      else log[next] = logged;
-      next = (next + 1) % logSize;
+      requests.add(lastUserText);
+    },
+    recordAborted(lastUserText) {
+      aborted += 1;
+      abortedTexts.add(lastUserText);
     },
     track(match) {
-      if (!byMatch.has(match)) byMatch.set(match, 0);
+      requests.track(match);
+      abortedTexts.track(match);
     },
-    count(substring) {
-      let inLog = 0;
-      for (const text of log) if (text.includes(substring)) inLog += 1;
-      return Math.max(inLog, byMatch.get(substring) ?? 0);
-    },
-    snapshot: () => ({ requests: total, by_dialect: { ...byDialect }, by_match: Object.fromEntries(byMatch) }),
+    count: (substring) => requests.count(substring),
+    countAborted: (substring) => abortedTexts.count(substring),
+    matches: () => Object.keys(requests.tracked()),
+    snapshot: () => ({
+      requests: total,
+      by_dialect: { ...byDialect },
+      by_match: requests.tracked(),
+      streams_aborted: aborted,
+    }),
     reset() {
       total = 0;
+      aborted = 0;
       byDialect = { openai: 0, anthropic: 0, gemini: 0 };
-      byMatch = new Map();
-      log = [];
-      next = 0;
+      requests.reset();
+      abortedTexts.reset();
     },
   };
 }

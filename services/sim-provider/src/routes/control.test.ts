@@ -86,6 +86,9 @@ describe("stats", () => {
       requests: 3,
       by_dialect: { openai: 3, anthropic: 0, gemini: 0 },
       by_match: { "tok-a": 2 },
+      streams_aborted: 0,
+      video_tasks_created: 0,
+      video_tasks_by_match: { "tok-a": 0 },
     });
   });
 
@@ -95,10 +98,14 @@ describe("stats", () => {
     await chat("tok-s");
     const count = (match: string) =>
       app.inject({ method: "GET", url: `/_sim/requests?match=${encodeURIComponent(match)}` });
-    expect((await count("tok-r")).json()).toEqual({ match: "tok-r", count: 2 });
-    expect((await count("tok-s")).json()).toEqual({ match: "tok-s", count: 1 });
-    expect((await count("tok-none")).json()).toEqual({ match: "tok-none", count: 0 });
-    expect((await app.inject({ method: "GET", url: "/_sim/requests" })).json()).toEqual({ match: "", count: 3 });
+    expect((await count("tok-r")).json()).toEqual({ match: "tok-r", count: 2, aborted: 0 });
+    expect((await count("tok-s")).json()).toEqual({ match: "tok-s", count: 1, aborted: 0 });
+    expect((await count("tok-none")).json()).toEqual({ match: "tok-none", count: 0, aborted: 0 });
+    expect((await app.inject({ method: "GET", url: "/_sim/requests" })).json()).toEqual({
+      match: "",
+      count: 3,
+      aborted: 0,
+    });
   });
 
   it("counts requests that were answered with a fault, and resets", async () => {

@@ -3,11 +3,13 @@ import { openAiErrorBody } from "../dialects/openai/errors.js";
 import { FaultSpec, type FaultRegistry } from "../faults.js";
 import { describeIssues } from "../issues.js";
 import type { RequestStats } from "../stats.js";
+import type { VideoStore } from "../video-tasks.js";
 import { createErrorHandler } from "./error-handler.js";
 
 export interface ControlDeps {
   faults: FaultRegistry;
   stats: RequestStats;
+  videos: VideoStore;
 }
 
 /** The `/_sim` control API that tests use to inject faults and count upstream calls. */
@@ -35,17 +37,36 @@ export function controlRoutes(deps: ControlDeps): FastifyPluginAsync {
       return reply.code(404).send(openAiErrorBody(404, { message: `no fault with id ${request.params.id}` }));
     });
 
-    app.get("/_sim/stats", async () => deps.stats.snapshot());
+    const snapshot = () => ({
+      ...deps.stats.snapshot(),
+      video_tasks_created: deps.videos.createdCount(),
+      video_tasks_by_match: Object.fromEntries(
+        deps.stats.matches().map((match) => [match, deps.videos.count(match).created]),
+      ),
+    });
+
+    app.get("/_sim/stats", async () => snapshot());
 
     app.delete("/_sim/stats", async () => {
       deps.stats.reset();
-      return deps.stats.snapshot();
+      deps.videos.resetCounters();
+      return snapshot();
     });
 
     app.get<{ Querystring: { match?: string } }>("/_sim/requests", async (request) => {
       const match = request.query.match ?? "";
-      const count = match === "" ? deps.stats.snapshot().requests : deps.stats.count(match);
-      return { match, count };
+      if (match === "") {
+        const stats = deps.stats.snapshot();
+        return { match, count: stats.requests, aborted: stats.streams_aborted };
+      }
+      return { match, count: deps.stats.count(match), aborted: deps.stats.countAborted(match) };
+    });
+
+    // Video tasks whose prompt contains the substring (every task without one) and the status
+    // polls for them: how tests check that a re-delivered job made exactly one upstream task.
+    app.get<{ Querystring: { match?: string } }>("/_sim/videos", async (request) => {
+      const match = request.query.match ?? "";
+      return { match, ...deps.videos.count(match) };
     });
 
     app.get("/healthz", async () => ({ status: "ok" }));
