@@ -1,6 +1,7 @@
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Names } from "@switchyard/contracts";
+import { openChunkStream } from "./chunk-stream.js";
 
 export interface ArtifactInfo {
   name: string;
@@ -22,11 +23,19 @@ export interface ArtifactStore {
   remove(name: string): Promise<void>;
 }
 
-export function createArtifactStore(os: ObjectStore): ArtifactStore {
+/**
+ * `chunks` lets `getStream` read chunk by chunk as the reader asks (see `openChunkStream`);
+ * without it, streams come from `ObjectStore.get`, which buffers ahead without bound.
+ */
+export function createArtifactStore(
+  os: ObjectStore,
+  chunks?: { js: JetStreamClient; bucket: string },
+): ArtifactStore {
   const info = async (name: string): Promise<ArtifactInfo | null> => {
     const i = await os.info(name);
     if (!i || i.deleted) return null;
-    return { name, bytes: i.size, contentType: i.headers?.get("content-type") ?? i.description ?? "application/octet-stream" };
+    // Headers answer "" for a missing header, so `??` would never reach the description.
+    return { name, bytes: i.size, contentType: i.headers?.get("content-type") || i.description || "application/octet-stream" };
   };
   return {
     put: async (name, data, contentType) => {
@@ -36,6 +45,12 @@ export function createArtifactStore(os: ObjectStore): ArtifactStore {
     info,
     getBytes: (name) => os.getBlob(name),
     getStream: async (name) => {
+      if (chunks) {
+        const i = await os.info(name);
+        if (!i || i.deleted) return null;
+        // Links and empty objects have no chunks of their own.
+        if (!i.options?.link && i.size > 0) return openChunkStream(chunks.js, chunks.bucket, i);
+      }
       const result = await os.get(name);
       return result ? result.data : null;
     },
@@ -48,5 +63,5 @@ export function createArtifactStore(os: ObjectStore): ArtifactStore {
 /** Opens (creating if needed) the artifacts object store. */
 export async function openArtifactStore(js: JetStreamClient, names: Names, options: { replicas?: number } = {}): Promise<ArtifactStore> {
   const os = await new Objm(js).create(names.artifactsBucket, { replicas: options.replicas ?? 1 });
-  return createArtifactStore(os);
+  return createArtifactStore(os, { js, bucket: names.artifactsBucket });
 }

@@ -1,7 +1,13 @@
 export { connectBus } from "./connect.js";
 export type { BusConnection, ConnectOptions } from "./connect.js";
-export { ensureStreams, ensureWorkerConsumer, ensureLedgerConsumer, streamsPresent } from "./topology.js";
-export type { StreamOptions, WorkerConsumerOptions } from "./topology.js";
+export {
+  ensureStreams,
+  ensureWorkerConsumer,
+  ensureLedgerConsumer,
+  ensureFilteredConsumer,
+  streamsPresent,
+} from "./topology.js";
+export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";
 export type { PublishOptions } from "./publish.js";
 export { startConsumeLoop } from "./consume.js";

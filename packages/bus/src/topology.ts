@@ -106,6 +106,41 @@ export async function ensureLedgerConsumer(jsm: JetStreamManager, names: Names, 
   return name;
 }
 
+export interface FilteredConsumerOptions {
+  /** Without an ack within this time the message is redelivered; longer than one handling takes. */
+  ackWaitMs?: number;
+  /** Deliveries before JetStream stops redelivering; -1 (the default) leaves giving up to the handler. */
+  maxDeliver?: number;
+  /** Messages delivered and not yet acked (nak'ed with a delay included) before delivery pauses. */
+  maxAckPending?: number;
+}
+
+/**
+ * A durable pull consumer over one filter subject of `stream`. nats-server 2.9 allows a single
+ * `filter_subject` per consumer, so a service that wants several subjects creates one each.
+ *
+ * @example
+ * await ensureFilteredConsumer(jsm, names.eventsStream, "webhooks-completed", names.eventTypeFilter("completed"));
+ */
+export async function ensureFilteredConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  name: string,
+  filter: string,
+  options: FilteredConsumerOptions = {},
+): Promise<string> {
+  await upsertConsumer(jsm, stream, name, {
+    durable_name: name,
+    filter_subject: filter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ms(options.ackWaitMs ?? 30_000),
+    max_deliver: options.maxDeliver ?? -1,
+    max_ack_pending: options.maxAckPending ?? 10_000,
+  });
+  return name;
+}
+
 async function upsertConsumer(
   jsm: JetStreamManager,
   stream: string,

@@ -71,6 +71,11 @@ const TerminalFields = {
   streamEnd: StreamEnd.nullable().default(null),
   webhook: WebhookTarget.nullable().default(null),
   units: BillableUnits.nullable().default(null),
+  /**
+   * Streamed jobs: how many token chunks the worker published before this event (the last
+   * `seq`), so the ingress can tell a lost trailing chunk from the end of the stream.
+   */
+  chunks: z.number().int().nonnegative().optional(),
 };
 
 export const JobProgressed = z.object({

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration } from "kysely";
 import { schemaOf } from "./create-db.js";
 import type { Database } from "./schema.js";
 import { migration0001Ledger } from "./migrations/0001_ledger.js";
+import { migration0002MediaWebhooks } from "./migrations/0002_media_webhooks.js";
 
 /**
  * Every migration, in order. Imported statically rather than read from a folder, so the same
@@ -10,6 +11,7 @@ import { migration0001Ledger } from "./migrations/0001_ledger.js";
  */
 const migrations: Record<string, Migration> = {
   "0001_ledger": migration0001Ledger,
+  "0002_media_webhooks": migration0002MediaWebhooks,
 };
 
 export interface MigrateOptions {
@@ -23,7 +25,7 @@ export interface MigrateOptions {
  * database was up to date; throws naming the migration that failed.
  *
  * @example
- * const applied = await migrateToLatest(db); // ["0001_ledger"] the first time, [] after
+ * const applied = await migrateToLatest(db); // ["0001_ledger", "0002_media_webhooks"] the first time, [] after
  */
 export async function migrateToLatest(db: Kysely<Database>, options: MigrateOptions = {}): Promise<string[]> {
   const migrator = new Migrator({

@@ -17,7 +17,11 @@ export type JobStatus = "queued" | "in_progress" | "completed" | "failed" | "can
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ["completed", "failed", "cancelled"];
 
 export type AttemptOutcome = "ok" | "error";
-export type UsageOutcome = "completed" | "failed";
+export type UsageOutcome = "completed" | "failed" | "cancelled";
+/** How a streamed answer ended (contracts' `StreamEnd`); null for jobs that did not stream. */
+type StreamEnd = "done" | "error" | "client_closed";
+/** `failed` attempts are retried later; `gave_up` is the last attempt of a delivery that never succeeded. */
+export type WebhookOutcome = "delivered" | "failed" | "gave_up";
 
 /** One row per job, merged from all of its events. */
 export interface JobsTable {
@@ -41,6 +45,12 @@ export interface JobsTable {
   /** Accepted to finished, in milliseconds. */
   latency_ms: Numeric | null;
   trace_id: string | null;
+  /** Percent done, 0-100; it only grows, and is 100 once completed. */
+  progress: NumericOrZero;
+  /** How the streamed answer of the final outcome ended. */
+  stream_end: StreamEnd | null;
+  /** The upstream's id of a long-running task (video), once a progress event reported it. */
+  upstream_task_id: string | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -73,10 +83,37 @@ export interface UsageTable {
   total_tokens: NumericOrZero;
   cached_tokens: NumericOrZero;
   reasoning_tokens: NumericOrZero;
+  /** Generated images. */
+  images: NumericOrZero;
+  /** Seconds of generated video. */
+  video_seconds: NumericOrZero;
+  /** Tokens, images and video seconds at the catalog prices of the route that answered. */
   cost_usd: NumericOrZero;
   outcome: UsageOutcome;
+  stream_end: StreamEnd | null;
   /** The job's finish time. */
   recorded_at: Timestamp;
+  trace_id: string | null;
+}
+
+/** One row per attempt to deliver a job's webhook. */
+export interface WebhookDeliveriesTable {
+  job_id: string;
+  /** The `webhook-id` header: the same on every retry of one event. */
+  webhook_id: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  url: string;
+  /** `job.completed`, `job.failed` or `job.cancelled`. */
+  event_type: string;
+  /** The receiver's answer; null when none came (timeout, connection error, refused destination). */
+  http_status: number | null;
+  outcome: WebhookOutcome;
+  error: string | null;
+  latency_ms: Numeric;
+  retry_in_ms: Numeric | null;
+  /** When the attempt started. */
+  attempted_at: Timestamp;
   trace_id: string | null;
 }
 
@@ -87,11 +124,14 @@ export interface UsageDailyView {
   model: ColumnType<string, never, never>;
   requests: ColumnType<number, never, never>;
   failed_requests: ColumnType<number, never, never>;
+  cancelled_requests: ColumnType<number, never, never>;
   prompt_tokens: ColumnType<number, never, never>;
   completion_tokens: ColumnType<number, never, never>;
   total_tokens: ColumnType<number, never, never>;
   cached_tokens: ColumnType<number, never, never>;
   reasoning_tokens: ColumnType<number, never, never>;
+  images: ColumnType<number, never, never>;
+  video_seconds: ColumnType<number, never, never>;
   cost_usd: ColumnType<number, never, never>;
 }
 
@@ -99,6 +139,7 @@ export interface Database {
   jobs: JobsTable;
   attempts: AttemptsTable;
   usage: UsageTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   usage_daily: UsageDailyView;
 }
 
@@ -108,3 +149,5 @@ export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
 export type UsageRecord = Selectable<UsageTable>;
 export type NewUsageRecord = Insertable<UsageTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type NewWebhookDelivery = Insertable<WebhookDeliveriesTable>;

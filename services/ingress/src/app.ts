@@ -7,6 +7,10 @@ import { handleError, installErrorHandling } from "./errors/error-handler.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerModelRoutes } from "./routes/models.js";
 import { registerChatCompletionRoutes } from "./routes/chat-completions.js";
+import { registerImageRoutes } from "./routes/images.js";
+import { registerJobRoutes } from "./routes/jobs.js";
+import { registerVideoRoutes } from "./routes/videos.js";
+import { createTrackedContext } from "./jobs/tracked.js";
 
 function reportToStderr(error: unknown, requestId: string): void {
   console.error(`ingress: unexpected error in request ${requestId}:`, error);
@@ -66,5 +70,11 @@ export function createIngressApp(deps: IngressDeps): FastifyInstance {
   registerHealthRoutes(app, deps, () => closing);
   registerModelRoutes(app, deps);
   registerChatCompletionRoutes(app, deps);
+  if (deps.artifacts) registerImageRoutes(app, deps, deps.artifacts);
+  const tracked = createTrackedContext(deps);
+  if (tracked) {
+    registerJobRoutes(app, deps, tracked);
+    registerVideoRoutes(app, deps, tracked);
+  }
   return app;
 }

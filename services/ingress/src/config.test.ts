@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEV_API_KEY, loadConfig } from "./config.js";
+import { DEV_API_KEY, devSigningSecret, loadConfig } from "./config.js";
 
 describe("loadConfig", () => {
   it("has working defaults for development, including the dev key", () => {
@@ -26,6 +26,7 @@ describe("loadConfig", () => {
     const config = loadConfig({
       SWITCHYARD_API_KEYS: " sk-a=tenant-a, sk-b = tenant-b ,",
       SWITCHYARD_ENV: "production",
+      SIGNING_SECRET: "s".repeat(32),
     });
     expect([...config.apiKeys]).toEqual([
       ["sk-a", "tenant-a"],
@@ -76,5 +77,21 @@ describe("loadConfig", () => {
     expect(config.requestTimeoutMs).toBe(500);
     expect(() => loadConfig({ SWITCHYARD_NAMESPACE: "Bad.NS" })).toThrow(/SWITCHYARD_NAMESPACE/);
     expect(() => loadConfig({ PUBLIC_URL: "not a url" })).toThrow(/PUBLIC_URL/);
+  });
+
+  it("signs links with SIGNING_SECRET, or in development with a fixed key all processes share", () => {
+    const dev = loadConfig({ SWITCHYARD_NAMESPACE: "ns1" });
+    expect(dev).toMatchObject({ devSigningSecretActive: true, imageUrlTtlS: 3600, streamKeepAliveMs: 15_000 });
+    expect(dev.signingSecret).toBe(devSigningSecret("ns1"));
+    expect(loadConfig({ SWITCHYARD_NAMESPACE: "ns1" }).signingSecret).toBe(dev.signingSecret);
+    expect(loadConfig({ SWITCHYARD_NAMESPACE: "ns2" }).signingSecret).not.toBe(dev.signingSecret);
+
+    const set = loadConfig({ SIGNING_SECRET: "k".repeat(40), IMAGE_URL_TTL_S: "60", STREAM_KEEPALIVE_MS: "500" });
+    expect(set).toMatchObject({ signingSecret: "k".repeat(40), devSigningSecretActive: false, imageUrlTtlS: 60 });
+    expect(set.streamKeepAliveMs).toBe(500);
+    expect(() => loadConfig({ SIGNING_SECRET: "short" })).toThrow(/SIGNING_SECRET/);
+    expect(() => loadConfig({ SWITCHYARD_ENV: "production", SWITCHYARD_API_KEYS: "k=t" })).toThrow(
+      /SIGNING_SECRET must be set in production/,
+    );
   });
 });

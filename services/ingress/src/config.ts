@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
@@ -11,7 +12,11 @@ const Flag = z
   .optional()
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+// Flags are matched case-insensitively ("TRUE" works like "true").
+const FLAGS = new Set(["INGRESS_LOG", "WEBHOOK_ALLOW_PRIVATE"]);
+
+// Tenants become KV key and subject tokens (`<tenant>.<jobId>`): no dots, wildcards or spaces.
+const TENANT = /^[A-Za-z0-9_-]{1,64}$/;
 
 // services/ingress/src/config.ts -> <repo root>/config/catalog.yaml, wherever the checkout lives.
 const defaultCatalogPath = fileURLToPath(new URL("../../../config/catalog.yaml", import.meta.url));
@@ -48,7 +53,36 @@ const Env = z.object({
   INGRESS_LOG: Flag,
   // How long a SIGTERM lets in-flight requests finish before their connections are cut.
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  // How long a tracked job (job API, Videos API) may wait in the queue and run before the worker gives up on it.
+  ASYNC_JOB_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600_000),
+  // Webhooks to loopback, private and link-local addresses are refused unless this is set (tests, local development).
+  WEBHOOK_ALLOW_PRIVATE: Flag,
+  // Largest `input_reference` image accepted by POST /v1/videos.
+  VIDEO_INPUT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
+  // Quiet time after which an open SSE stream gets a `: keep-alive` comment, so idle-timeout proxies keep it open.
+  STREAM_KEEPALIVE_MS: z.coerce.number().int().positive().default(15_000),
+  // HMAC key of signed image links; every ingress process of a deployment must share it. Required in production.
+  SIGNING_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  // How long a signed image link (response_format "url") stays valid, in seconds.
+  IMAGE_URL_TTL_S: z.coerce.number().int().positive().default(3600),
 });
+
+/**
+ * The signing key in development: derived from the namespace, so every ingress process of one
+ * development stack agrees on it (a random per-process key would break links served by another
+ * process) while it stays useless anywhere else. Never used in production.
+ */
+export function devSigningSecret(namespace: string): string {
+  return createHash("sha256").update(`switchyard development signing secret\n${namespace}`).digest("hex");
+}
 
 export interface IngressConfig {
   readonly host: string;
@@ -66,6 +100,15 @@ export interface IngressConfig {
   readonly publicUrl: string | undefined;
   readonly log: boolean;
   readonly shutdownGraceMs: number;
+  readonly asyncJobTtlMs: number;
+  readonly webhookAllowPrivate: boolean;
+  readonly videoInputMaxBytes: number;
+  readonly streamKeepAliveMs: number;
+  /** HMAC key of signed artifact links. */
+  readonly signingSecret: string;
+  /** True when `signingSecret` is the development one (printed on start). */
+  readonly devSigningSecretActive: boolean;
+  readonly imageUrlTtlS: number;
 }
 
 /**
@@ -79,7 +122,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
   const present: Record<string, string> = {};
   for (const key of Object.keys(Env.shape)) {
     const value = env[key]?.trim();
-    if (value) present[key] = key === "INGRESS_LOG" ? value.toLowerCase() : value;
+    if (value) present[key] = FLAGS.has(key) ? value.toLowerCase() : value;
   }
   const parsed = Env.safeParse(present);
   const problems = parsed.success ? [] : [z.prettifyError(parsed.error)];
@@ -87,6 +130,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
   // Checked on the raw value too, so one run reports this alongside any other problem.
   if (present["SWITCHYARD_ENV"] === "production" && keys.size === 0) {
     problems.push("✖ SWITCHYARD_API_KEYS must name at least one key=tenant pair in production");
+  }
+  if (present["SWITCHYARD_ENV"] === "production" && present["SIGNING_SECRET"] === undefined) {
+    problems.push("✖ SIGNING_SECRET must be set in production (signed image links)");
   }
   if (!parsed.success || problems.length > 0) {
     throw new Error(`invalid ingress configuration:\n${problems.join("\n")}`);
@@ -110,6 +156,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): I
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     log: e.INGRESS_LOG,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    asyncJobTtlMs: e.ASYNC_JOB_TTL_MS,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    videoInputMaxBytes: e.VIDEO_INPUT_MAX_BYTES,
+    streamKeepAliveMs: e.STREAM_KEEPALIVE_MS,
+    signingSecret: e.SIGNING_SECRET ?? devSigningSecret(e.SWITCHYARD_NAMESPACE),
+    devSigningSecretActive: e.SIGNING_SECRET === undefined,
+    imageUrlTtlS: e.IMAGE_URL_TTL_S,
   };
 }
 

@@ -1,4 +1,4 @@
-import { connectBus, ensureStreams } from "@switchyard/bus";
+import { connectBus, ensureStreams, openArtifactStore, openStatusStore } from "@switchyard/bus";
 import { loadCatalog } from "@switchyard/catalog";
 import { createNames } from "@switchyard/contracts";
 import type { Telemetry } from "@switchyard/telemetry";
@@ -23,8 +23,10 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
   // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
   const bus = await connectBus({ servers: [...config.natsServers], name: "ingress" });
   await ensureStreams(bus.jsm, names);
+  const statusStore = await openStatusStore(bus.js, names);
+  const artifacts = await openArtifactStore(bus.js, names);
 
-  const app = createIngressApp({ config, bus, names, catalog });
+  const app = createIngressApp({ config, bus, names, catalog, statusStore, artifacts });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -32,6 +34,9 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
   console.log(`ingress listening on http://${host}:${port}`);
   if (config.publicUrl) console.log(`public URL: ${config.publicUrl}`);
   if (config.devKeyActive) console.log(`dev API key: ${DEV_API_KEY} (tenant ${DEV_TENANT})`);
+  if (config.devSigningSecretActive) {
+    console.log("image links are signed with the development key derived from the namespace; set SIGNING_SECRET");
+  }
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

@@ -5,7 +5,16 @@ import { eventMessageId, type JobEvent } from "@switchyard/contracts";
 import { sql } from "kysely";
 import { createDb, migrateToLatest } from "@switchyard/db";
 import { startEventWriter, type EventWriter } from "./event-writer.js";
-import { T0, attempt, completed, failed, started } from "./test-support/events.js";
+import {
+  T0,
+  attempt,
+  cancelled,
+  completed,
+  failed,
+  progressed,
+  started,
+  webhookAttempted,
+} from "./test-support/events.js";
 import { catalog, eventually, pgAdminUrl, recordingLogger, testDatabase, testStreams } from "./test-support/infra.js";
 import { installRecordingTracer } from "./test-support/otel.js";
 
@@ -123,30 +132,99 @@ describe("event writer", () => {
     for (const record of records) expect(linked).toContain(record.context.spanId);
   });
 
+  it("records progress, cancellations, media units and webhook deliveries from the stream", async () => {
+    const f = await setup();
+    const video = { jobId: "video_writer_v", kind: "video" as const, model: "sora-2", family: "video" };
+    const chat = { jobId: "job_writer_c" };
+    const delivery = { url: "https://hooks.example.com/v", eventType: "job.completed" };
+    const events = [
+      started(video),
+      progressed(video, 10, { upstreamTaskId: "task_v" }),
+      progressed(video, 35),
+      progressed(video, 70),
+      completed(video, {
+        route: "sim-sora-2",
+        usage: null,
+        units: { images: 0, videoSeconds: 8 },
+        webhook: { url: delivery.url },
+      }),
+      webhookAttempted(video, 1, {
+        ...delivery,
+        outcome: "failed",
+        httpStatus: 500,
+        error: "HTTP 500",
+        retryInMs: 900,
+      }),
+      webhookAttempted(video, 2, { ...delivery, outcome: "delivered", httpStatus: 204 }),
+      started(chat),
+      cancelled(chat, {
+        reason: "client_closed",
+        streamEnd: "client_closed",
+        usage: { prompt_tokens: 100, completion_tokens: 5, total_tokens: 105 },
+      }),
+    ];
+    const traceId = await f.publish(events);
+    await eventually(() => (f.writer.stats().written === events.length ? true : undefined));
+
+    const jobs = await jobsOf(f);
+    expect(jobs.map((j) => [j.id, j.status, j.progress, j.upstream_task_id, j.stream_end, j.trace_id])).toEqual([
+      ["job_writer_c", "cancelled", 0, null, "client_closed", traceId],
+      ["video_writer_v", "completed", 100, "task_v", null, traceId],
+    ]);
+    const usage = await usageOf(f);
+    expect(usage.map((u) => [u.job_id, u.outcome, u.stream_end, u.images, u.video_seconds, u.cost_usd])).toEqual([
+      ["job_writer_c", "cancelled", "client_closed", 0, 0, 0.000018],
+      ["video_writer_v", "completed", null, 0, 8, 0.8],
+    ]);
+    const deliveries = await f.db.selectFrom("webhook_deliveries").selectAll().orderBy("attempt").execute();
+    expect(deliveries.map((d) => [d.job_id, d.webhook_id, d.attempt, d.outcome, d.http_status, d.trace_id])).toEqual([
+      ["video_writer_v", "evt_writer_v", 1, "failed", 500, traceId],
+      ["video_writer_v", "evt_writer_v", 2, "delivered", 204, traceId],
+    ]);
+    // Three progress events moved one job row: no history table grows with them.
+    expect(await attemptsOf(f)).toEqual([]);
+  });
+
   it("adds nothing when the same events come again under new message ids", async () => {
     const f = await setup();
     const jobs = Array.from({ length: 20 }, (_, i) => ({ jobId: `job_dup_${String(i).padStart(2, "0")}` }));
-    const events = jobs.flatMap((job) => [started(job), attempt(job, "d1.a1"), completed(job)]);
+    const events = jobs.flatMap((job, i) => [
+      started(job),
+      attempt(job, "d1.a1"),
+      progressed(job, 50, { upstreamTaskId: `task_${i}` }),
+      i % 2 === 0 ? completed(job) : cancelled(job),
+      webhookAttempted(job, 1),
+    ]);
     await f.publish(events);
     await eventually(() => (f.writer.stats().written === events.length ? true : undefined));
-    const before = { jobs: await jobsOf(f), attempts: await attemptsOf(f), usage: await usageOf(f) };
+    const deliveriesOf = () => f.db.selectFrom("webhook_deliveries").selectAll().orderBy("job_id").execute();
+    const snapshot = async () => ({
+      jobs: await jobsOf(f),
+      attempts: await attemptsOf(f),
+      usage: await usageOf(f),
+      deliveries: await deliveriesOf(),
+    });
+    const before = await snapshot();
     expect(before.usage).toHaveLength(20);
 
     // Terminal events first this time, and a late `started` of a second delivery.
     await f.republish([...events].reverse());
     await f.republish([started(jobs[0]!, T0 + 60_000, 2)]);
     await eventually(() => (f.writer.stats().written === events.length * 2 + 1 ? true : undefined));
-    const after = { jobs: await jobsOf(f), attempts: await attemptsOf(f), usage: await usageOf(f) };
+    const after = await snapshot();
     const withoutUpdatedAt = (rows: typeof before.jobs) => rows.map(({ updated_at: _u, ...rest }) => rest);
     expect(withoutUpdatedAt(after.jobs)).toEqual(withoutUpdatedAt(before.jobs));
     expect(after.attempts).toEqual(before.attempts);
     expect(after.usage).toEqual(before.usage);
+    expect(after.deliveries).toEqual(before.deliveries);
+    expect(before.deliveries).toHaveLength(20);
   });
 
   it("acks events it does not record, and drops invalid ones and ones the database refuses, without holding back the rest", async () => {
     const f = await setup();
     const good = { jobId: "job_good" };
-    await f.rawPublish("job_x.progress", encodeJson({ version: 1, type: "progress", jobId: "job_x", progress: 40 }));
+    // A type some newer producer added: not the ledger's to judge, so it is acked unread.
+    await f.rawPublish("job_x.accepted", encodeJson({ version: 1, type: "accepted", jobId: "job_x" }));
     await f.rawPublish("job_y.completed", new TextEncoder().encode("{not json"));
     await f.rawPublish("job_z.completed", encodeJson({ ...completed({ jobId: "job_z" }), tenant: undefined }));
     // Valid for the contract, but too large for the integer column: PostgreSQL refuses the row.

@@ -20,8 +20,8 @@ import type { Logger } from "./logger.js";
 
 const tracer = trace.getTracer("@switchyard/ledger");
 
-/** Event types the ledger records; others on `events.>` (progress, ...) are acked unread. */
-const RECORDED = new Set<string>(["started", "attempt", "completed", "failed"]);
+/** Event types the ledger records; others on `events.>` (types a newer producer added) are acked unread. */
+const RECORDED = new Set<string>(["started", "attempt", "progress", "completed", "failed", "cancelled", "webhook"]);
 const SUPPORTED_VERSION = 1;
 /** A newer ledger will understand a newer event: leave it in the stream, retried this often. */
 const UNSUPPORTED_VERSION_DELAY_MS = 30_000;

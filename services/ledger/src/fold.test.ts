@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { JobEvent } from "@switchyard/contracts";
 import { fold, type RecordedEvent } from "./fold.js";
-import { T0, attempt, completed, failed, started } from "./test-support/events.js";
+import {
+  T0,
+  attempt,
+  cancelled,
+  completed,
+  failed,
+  progressed,
+  started,
+  webhookAttempted,
+} from "./test-support/events.js";
 import { catalog } from "./test-support/infra.js";
 
 const rec = (...events: JobEvent[]): RecordedEvent[] => events.map((event) => ({ event, traceId: "a".repeat(32) }));
@@ -129,5 +138,135 @@ describe("fold", () => {
     const error = { message: "bad\u0000byte", type: "server_error", code: "x\u0000", param: null, status: 502 };
     const [row] = fold(rec(failed(job, { error })), catalog).jobs;
     expect(row).toMatchObject({ error_message: "badbyte", error_code: "x" });
+  });
+
+  it("moves a job's progress and upstream task with progress events, without a row of their own", () => {
+    const video = { jobId: "video_a", kind: "video" as const, model: "sora-2", family: "video" };
+    const batch = fold(
+      rec(
+        started(video),
+        progressed(video, 10),
+        progressed(video, 55.5, { upstreamTaskId: "task_1" }),
+        progressed(video, 40, { upstreamTaskId: "task_2" }),
+      ),
+      catalog,
+    );
+    expect(batch.jobs).toEqual([
+      expect.objectContaining({ id: "video_a", status: "in_progress", progress: 55.5, upstream_task_id: "task_1" }),
+    ]);
+    expect(batch.attempts).toEqual([]);
+    expect(batch.usage).toEqual([]);
+    expect(batch.webhookDeliveries).toEqual([]);
+  });
+
+  it("puts a completed job at 100% and keeps a finished job's status against a late progress event", () => {
+    const [row] = fold(
+      rec(progressed(job, 30), completed(job), progressed(job, 60, { upstreamTaskId: "t" })),
+      catalog,
+    ).jobs;
+    expect(row).toMatchObject({ status: "completed", progress: 100, upstream_task_id: "t", http_status: 200 });
+  });
+
+  it("records a cancelled job as terminal, with a usage row of its partial usage", () => {
+    const usage = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
+    const batch = fold(
+      rec(started(job), cancelled(job, { reason: "client_closed", usage, streamEnd: "client_closed" })),
+      catalog,
+    );
+    expect(batch.jobs[0]).toMatchObject({
+      status: "cancelled",
+      error_code: "client_closed",
+      http_status: null,
+      route: "sim-gpt-4o-mini",
+      stream_end: "client_closed",
+      finished_at: new Date(T0 + 700),
+      latency_ms: 700,
+    });
+    expect(batch.usage).toEqual([
+      expect.objectContaining({
+        outcome: "cancelled",
+        stream_end: "client_closed",
+        prompt_tokens: 100,
+        completion_tokens: 20,
+      }),
+    ]);
+    expect(batch.usage[0]?.cost_usd).toBeCloseTo((100 * 0.15 + 20 * 0.6) / 1e6, 12);
+    const [byClient] = fold(rec(cancelled(job)), catalog).jobs;
+    expect(byClient).toMatchObject({ status: "cancelled", error_code: "cancelled", stream_end: null });
+  });
+
+  it("lets the first terminal event win between cancelled and the others, for job and usage rows", () => {
+    const first = fold(rec(cancelled(job), completed(job)), catalog);
+    expect(first.jobs[0]).toMatchObject({
+      status: "cancelled",
+      error_code: "cancelled",
+      http_status: null,
+      progress: 0,
+    });
+    expect(first.usage.map((u) => u.outcome)).toEqual(["cancelled"]);
+    const second = fold(
+      rec(completed(job, { streamEnd: "done" }), cancelled(job, { streamEnd: "client_closed" })),
+      catalog,
+    );
+    expect(second.jobs[0]).toMatchObject({ status: "completed", error_code: null, stream_end: "done" });
+    expect(second.usage).toEqual([expect.objectContaining({ outcome: "completed", stream_end: "done" })]);
+  });
+
+  it("records how a stream ended on the job and its usage", () => {
+    const batch = fold(rec(failed(job, { streamEnd: "error", route: "sim-gpt-4o" })), catalog);
+    expect(batch.jobs[0]?.stream_end).toBe("error");
+    expect(batch.usage[0]?.stream_end).toBe("error");
+  });
+
+  it("counts and prices images and video seconds", () => {
+    const image = { jobId: "job_img", kind: "image" as const, model: "gpt-image-1" };
+    const video = { jobId: "video_v", kind: "video" as const, model: "sora-2", family: "video" };
+    const tokens = { prompt_tokens: 50, completion_tokens: 4160, total_tokens: 4210 };
+    const { usage } = fold(
+      rec(
+        completed(image, { route: "sim-gpt-image-1", usage: tokens, units: { images: 2, videoSeconds: 0 } }),
+        completed(video, { route: "sim-sora-2", usage: null, units: { images: 0, videoSeconds: 8 } }),
+        completed(job),
+      ),
+      catalog,
+    );
+    const [chat, img, vid] = usage; // sorted by job id
+    expect(img).toMatchObject({ job_id: "job_img", images: 2, video_seconds: 0, total_tokens: 4210 });
+    expect(img?.cost_usd).toBeCloseTo((50 * 5 + 4160 * 40) / 1e6 + 2 * 0.04, 8);
+    expect(vid).toMatchObject({ job_id: "video_v", images: 0, video_seconds: 8, total_tokens: 0, cost_usd: 0.8 });
+    expect(chat).toMatchObject({ job_id: "job_a", images: 0, video_seconds: 0 });
+  });
+
+  it("keeps one row per webhook delivery attempt, and leaves the job's outcome alone", () => {
+    const batch = fold(
+      rec(
+        completed(job),
+        webhookAttempted(job, 2, { outcome: "delivered", httpStatus: 204 }),
+        webhookAttempted(job, 1, { outcome: "failed", httpStatus: 500, error: "HTTP 500", retryInMs: 1000.4 }),
+        webhookAttempted(job, 1, { outcome: "delivered" }),
+      ),
+      catalog,
+    );
+    expect(batch.jobs).toEqual([expect.objectContaining({ status: "completed", http_status: 200, progress: 100 })]);
+    expect(batch.webhookDeliveries).toEqual([
+      {
+        job_id: "job_a",
+        webhook_id: "evt_a",
+        attempt: 1,
+        url: "https://hooks.example.com/switchyard",
+        event_type: "job.completed",
+        http_status: 500,
+        outcome: "failed",
+        error: "HTTP 500",
+        latency_ms: 120,
+        retry_in_ms: 1000,
+        attempted_at: new Date(T0 + 2_000 - 120),
+        trace_id: "a".repeat(32),
+      },
+      expect.objectContaining({ attempt: 2, outcome: "delivered", http_status: 204, retry_in_ms: null }),
+    ]);
+    // Alone in its batch, a webhook event still makes the row its foreign key needs, as a running job.
+    const alone = fold(rec(webhookAttempted(job, 3)), catalog);
+    expect(alone.jobs).toEqual([expect.objectContaining({ id: "job_a", status: "in_progress", attempts: 0 })]);
   });
 });

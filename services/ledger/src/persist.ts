@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { Database } from "@switchyard/db";
-import type { AttemptRow, FoldedBatch, JobRow, UsageRow } from "./fold.js";
+import type { AttemptRow, FoldedBatch, JobRow, UsageRow, WebhookDeliveryRow } from "./fold.js";
 
 const TERMINAL = sql`('completed', 'failed', 'cancelled')`;
 
@@ -14,11 +14,12 @@ const keepStoredOutcome = sql`(jobs.status in ${TERMINAL} or excluded.status not
 /**
  * Writes one folded batch in a single transaction: one statement per table, whatever the
  * number of rows. Every statement is idempotent, so a redelivered batch changes
- * nothing: attempts and usage rows are inserted once, job rows merge monotonically.
+ * nothing: attempts, usage and webhook delivery rows are inserted once, job rows merge
+ * monotonically.
  */
 export async function persistBatch(db: Kysely<Database>, batch: FoldedBatch): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    // Jobs first: attempts and usage reference them.
+    // Jobs first: the other tables reference them.
     if (batch.jobs.length > 0) {
       await trx
         .insertInto("jobs")
@@ -37,6 +38,15 @@ export async function persistBatch(db: Kysely<Database>, batch: FoldedBatch): Pr
             http_status: sql`case when ${keepStoredOutcome} then jobs.http_status else excluded.http_status end`,
             finished_at: sql`case when ${keepStoredOutcome} then jobs.finished_at else excluded.finished_at end`,
             latency_ms: sql`case when ${keepStoredOutcome} then jobs.latency_ms else excluded.latency_ms end`,
+            stream_end: sql`case when ${keepStoredOutcome} then jobs.stream_end else excluded.stream_end end`,
+            // 100 once completed. A completion that lost to a stored outcome does not count as
+            // progress; the row it was merged into is dropped whole, as the job had already ended.
+            progress: sql`case
+              when jobs.status = 'completed' or (jobs.status not in ${TERMINAL} and excluded.status = 'completed') then 100
+              when excluded.status = 'completed' then jobs.progress
+              else greatest(jobs.progress, excluded.progress) end`,
+            // One upstream task per job (the worker's task store keeps the first): the first known stays.
+            upstream_task_id: sql`coalesce(jobs.upstream_task_id, excluded.upstream_task_id)`,
             attempts: sql`greatest(jobs.attempts, excluded.attempts)`,
             created_at: sql`least(jobs.created_at, excluded.created_at)`,
             // least() ignores nulls: a job keeps the earliest start any event reported.
@@ -61,6 +71,14 @@ export async function persistBatch(db: Kysely<Database>, batch: FoldedBatch): Pr
         .columns(USAGE_COLUMNS)
         .expression(unnest(batch.usage, USAGE_COLUMNS, USAGE_TYPES))
         .onConflict((oc) => oc.column("job_id").doNothing())
+        .execute();
+    }
+    if (batch.webhookDeliveries.length > 0) {
+      await trx
+        .insertInto("webhook_deliveries")
+        .columns(DELIVERY_COLUMNS)
+        .expression(unnest(batch.webhookDeliveries, DELIVERY_COLUMNS, DELIVERY_TYPES))
+        .onConflict((oc) => oc.columns(["job_id", "webhook_id", "attempt"]).doNothing())
         .execute();
     }
   });
@@ -97,6 +115,9 @@ const JOB_TYPES: Record<keyof JobRow, string> = {
   finished_at: "timestamptz",
   latency_ms: "int8",
   trace_id: "text",
+  progress: "numeric",
+  stream_end: "text",
+  upstream_task_id: "text",
 };
 const JOB_COLUMNS = Object.keys(JOB_TYPES) as (keyof JobRow)[];
 
@@ -128,9 +149,28 @@ const USAGE_TYPES: Record<keyof UsageRow, string> = {
   total_tokens: "int8",
   cached_tokens: "int8",
   reasoning_tokens: "int8",
+  images: "int8",
+  video_seconds: "numeric",
   cost_usd: "numeric",
   outcome: "text",
+  stream_end: "text",
   recorded_at: "timestamptz",
   trace_id: "text",
 };
 const USAGE_COLUMNS = Object.keys(USAGE_TYPES) as (keyof UsageRow)[];
+
+const DELIVERY_TYPES: Record<keyof WebhookDeliveryRow, string> = {
+  job_id: "text",
+  webhook_id: "text",
+  attempt: "int4",
+  url: "text",
+  event_type: "text",
+  http_status: "int4",
+  outcome: "text",
+  error: "text",
+  latency_ms: "int8",
+  retry_in_ms: "int8",
+  attempted_at: "timestamptz",
+  trace_id: "text",
+};
+const DELIVERY_COLUMNS = Object.keys(DELIVERY_TYPES) as (keyof WebhookDeliveryRow)[];

@@ -7,7 +7,8 @@ import {
   type AttemptRecorded as AttemptEvent,
 } from "@switchyard/contracts";
 import { classifyFailure } from "@switchyard/providers";
-import { runAttempts, type AttemptConfig } from "./attempts.js";
+import type { ChatResult } from "@switchyard/providers";
+import { runAttempts, type AttemptConfig, type AttemptLoopInput } from "./attempts.js";
 import { createFakeClock, job, ok, route, scriptedProviders, type Step } from "./test-support/fakes.js";
 
 const config: AttemptConfig = {
@@ -15,6 +16,12 @@ const config: AttemptConfig = {
   backoffBaseMs: 200,
   backoffMaxMs: 5000,
   maxRetryAfterMs: 10_000,
+};
+/** The chat call, as the chat handler makes it. */
+const chat: Pick<AttemptLoopInput<ChatResult>, "call" | "httpStatus"> = {
+  call: (adapter, _route, signal) =>
+    adapter.chat!({ model: "m", messages: [{ role: "user", content: "hi" }] }, { signal }),
+  httpStatus: (result) => result.httpStatus,
 };
 const http = (status: number, headers: Record<string, string> = {}) =>
   classifyFailure({ kind: "http", status, headers, body: "upstream said no", detail: {} });
@@ -30,7 +37,7 @@ async function run(
   const outcome = await runAttempts(
     {
       job: j,
-      request: { model: "m", messages: [{ role: "user", content: "hi" }] },
+      ...chat,
       routes: (options.routes ?? Object.keys(scripts)).map((id) => route(id)),
       delivery: options.delivery ?? 1,
     },
@@ -142,7 +149,7 @@ describe("runAttempts", () => {
     const outcome = await runAttempts(
       {
         job: j,
-        request: { model: "m", messages: [{ role: "user", content: "hi" }] },
+        ...chat,
         routes: [route("a"), route("b")],
         delivery: 1,
       },
@@ -177,5 +184,41 @@ describe("runAttempts", () => {
     expect(bug.outcome).toMatchObject({ ok: false, attempts: 1, error: { code: "internal_error", status: 500 } });
     const invalid = await run({ a: [new InvalidRequestError("bad part", { param: "messages.0" })], b: [ok()] });
     expect(invalid.outcome).toMatchObject({ ok: false, attempts: 1, error: { status: 400, param: "messages.0" } });
+  });
+
+  it("ends at once when the job is cancelled, recording the aborted call", async () => {
+    const clock = createFakeClock();
+    const cancel = new AbortController();
+    const aborting: Step = () => {
+      cancel.abort();
+      throw classifyFailure({ kind: "aborted", cause: new Error("aborted") });
+    };
+    const providers = scriptedProviders({ a: [aborting, ok()], b: [ok()] });
+    const events: AttemptEvent[] = [];
+    const outcome = await runAttempts(
+      { job: job(), routes: [route("a"), route("b")], delivery: 1, signal: cancel.signal, ...chat },
+      { providers, clock, config, onAttempt: (e) => events.push(e) },
+    );
+    expect(outcome).toMatchObject({ ok: false, attempts: 1, error: { code: "cancelled" } });
+    expect(providers.calls).toHaveLength(1);
+    expect(providers.calls[0]?.signal.aborted).toBe(true);
+    expect(events).toEqual([expect.objectContaining({ outcome: "error", retryInMs: null })]);
+  });
+
+  it("leaves the successful attempt's event to the caller when asked (a stream ends later)", async () => {
+    const clock = createFakeClock();
+    const events: AttemptEvent[] = [];
+    const outcome = await runAttempts(
+      { job: job(), routes: [route("a")], delivery: 1, deferSuccessEvent: true, ...chat },
+      {
+        providers: scriptedProviders({ a: [http(503), ok()] }),
+        clock,
+        config,
+        onAttempt: (e) => events.push(e),
+        random: () => 0,
+      },
+    );
+    expect(outcome).toMatchObject({ ok: true, attempts: 2, startedAt: clock.now() });
+    expect(events.map((e) => e.outcome)).toEqual(["error"]);
   });
 });

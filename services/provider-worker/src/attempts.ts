@@ -1,13 +1,7 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
-import {
-  BrokerError,
-  DeadlineExceededError,
-  type AttemptRecorded,
-  type ChatCompletionRequest,
-  type JobSubmitted,
-} from "@switchyard/contracts";
+import { BrokerError, DeadlineExceededError, type AttemptRecorded, type JobSubmitted } from "@switchyard/contracts";
 import type { Route } from "@switchyard/catalog";
-import { getUpstreamStatus, type ChatResult, type ProviderAdapter } from "@switchyard/providers";
+import { getUpstreamStatus, type ProviderAdapter } from "@switchyard/providers";
 import { retryDecision, type BackoffConfig } from "./backoff.js";
 import type { Clock } from "./clock.js";
 import { attemptEvent } from "./events.js";
@@ -23,13 +17,31 @@ export interface ProviderSource {
   forRoute(route: Route): ProviderAdapter;
 }
 
-export interface AttemptLoopInput {
+export interface AttemptLoopInput<T> {
   job: JobSubmitted;
-  request: ChatCompletionRequest;
   /** The model's fallback chain, in order. */
   routes: readonly Route[];
   /** JetStream delivery count: attempt ids are `d<delivery>.a<n>`, unique across redeliveries. */
   delivery: number;
+  /** The job's cancellation: no call starts, and no backoff outlasts it, once it fires. */
+  signal?: AbortSignal;
+  /**
+   * One upstream call. `signal` fires at the call's time limit, the job's deadline or a
+   * cancellation. Throw a `BrokerError` to fail the attempt (retryable ones are retried).
+   */
+  call(adapter: ProviderAdapter, route: Route, signal: AbortSignal): Promise<T>;
+  /** The upstream's HTTP status in a successful result, for the attempt event. */
+  httpStatus(result: T): number | null;
+  /**
+   * The call's time limit given the time left before the deadline; by default the route's
+   * timeout. A stream's call lives as long as the stream, so it passes the remaining time.
+   */
+  callTimeoutMs?(route: Route, remainingMs: number): number;
+  /**
+   * Leave the successful attempt's event to the caller: a stream's attempt ends with the stream,
+   * not when its first chunk arrives.
+   */
+  deferSuccessEvent?: boolean;
 }
 
 export interface AttemptLoopDeps {
@@ -41,10 +53,20 @@ export interface AttemptLoopDeps {
   random?: () => number;
 }
 
+/** What a handler passes on to `runAttempts`; the attempt events go to the job's context. */
+export type AttemptDeps = Omit<AttemptLoopDeps, "onAttempt">;
+
 /** Several outcomes are normal here, so this is a result rather than a throw. */
-export type AttemptOutcome =
-  | { ok: true; result: ChatResult; route: Route; attempts: number }
+export type AttemptOutcome<T> =
+  | { ok: true; result: T; route: Route; attempts: number; startedAt: number }
   | { ok: false; error: BrokerError; route: Route | null; attempts: number };
+
+/** The error an attempt loop ends with when the job was cancelled; the consumer reports `cancelled`. */
+export class JobCancelledError extends BrokerError {
+  constructor() {
+    super("the job was cancelled", { status: 499, code: "cancelled", type: "invalid_request_error" });
+  }
+}
 
 /**
  * Calls the model's routes in fallback order until one gives a usable answer. Per route: up to
@@ -52,28 +74,36 @@ export type AttemptOutcome =
  * non-retryable error (the upstream rejected the request itself) ends the loop at once: the
  * next route would get the same request. A Retry-After beyond `maxRetryAfterMs` skips to the
  * next route. Nothing runs past the job's deadline: each call is aborted at it, and no wait
- * outlasts it.
+ * outlasts it. A cancellation ends the loop at once, whatever the last error was.
  */
-export async function runAttempts(input: AttemptLoopInput, deps: AttemptLoopDeps): Promise<AttemptOutcome> {
-  const { job, request, routes, delivery } = input;
+export async function runAttempts<T>(input: AttemptLoopInput<T>, deps: AttemptLoopDeps): Promise<AttemptOutcome<T>> {
+  const { job, routes, delivery, signal } = input;
   const { clock, config } = deps;
   let attempts = 0;
   let lastError: BrokerError | undefined;
   let lastRoute: Route | null = null;
+  const cancelled = (): AttemptOutcome<T> => ({
+    ok: false,
+    error: new JobCancelledError(),
+    route: lastRoute,
+    attempts,
+  });
 
   for (const [routeIndex, route] of routes.entries()) {
     const hasNextRoute = routeIndex < routes.length - 1;
     for (let onRoute = 1; onRoute <= config.maxAttemptsPerRoute; onRoute++) {
+      if (signal?.aborted) return cancelled();
       const remaining = job.deadlineAt - clock.now();
       if (remaining <= 0) return { ok: false, error: new DeadlineExceededError(), route: lastRoute, attempts };
       attempts++;
       lastRoute = route;
       const startedAt = clock.now();
+      const timeoutMs = input.callTimeoutMs?.(route, remaining) ?? Math.min(remaining, route.timeoutMs);
       const call = await callRoute(
-        deps.providers.forRoute(route),
-        request,
         route,
-        Math.min(remaining, route.timeoutMs),
+        timeoutMs,
+        signal,
+        (callSignal) => input.call(deps.providers.forRoute(route), route, callSignal),
         {
           job,
           attemptId: `d${delivery}.a${attempts}`,
@@ -91,12 +121,16 @@ export async function runAttempts(input: AttemptLoopInput, deps: AttemptLoopDeps
       };
 
       if (call.ok) {
-        record(null, call.result.httpStatus, null);
-        return { ok: true, result: call.result, route, attempts };
+        if (!input.deferSuccessEvent) record(null, input.httpStatus(call.result), null);
+        return { ok: true, result: call.result, route, attempts, startedAt };
       }
       const error = call.error;
       lastError = error;
       const httpStatus = getUpstreamStatus(error);
+      if (signal?.aborted) {
+        record(error, httpStatus, null);
+        return cancelled();
+      }
       if (clock.now() >= job.deadlineAt) {
         record(error, httpStatus, null);
         return { ok: false, error: new DeadlineExceededError(), route, attempts };
@@ -109,7 +143,7 @@ export async function runAttempts(input: AttemptLoopInput, deps: AttemptLoopDeps
       const step = planNext(error, { onRoute, hasNextRoute, now: clock.now(), deadlineAt: job.deadlineAt }, deps);
       if (step.kind === "retry-route") {
         record(error, httpStatus, step.delayMs);
-        await clock.sleep(step.delayMs);
+        await clock.sleep(step.delayMs, signal);
         continue;
       }
       if (step.kind === "give-up") {
@@ -145,16 +179,16 @@ function planNext(
   return at.hasNextRoute ? { kind: "next-route" } : { kind: "give-up" };
 }
 
-type CallResult = { ok: true; result: ChatResult } | { ok: false; error: BrokerError };
+type CallResult<T> = { ok: true; result: T } | { ok: false; error: BrokerError };
 
 /** One upstream call inside its own span, with any throw turned into a `BrokerError`. */
-async function callRoute(
-  provider: ProviderAdapter,
-  request: ChatCompletionRequest,
+async function callRoute<T>(
   route: Route,
   timeoutMs: number,
+  cancel: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T>,
   meta: { job: JobSubmitted; attemptId: string },
-): Promise<CallResult> {
+): Promise<CallResult<T>> {
   return tracer.startActiveSpan(
     `attempt ${route.id}`,
     {
@@ -166,7 +200,8 @@ async function callRoute(
     },
     async (span) => {
       try {
-        const result = await provider.chat(request, { signal: AbortSignal.timeout(Math.max(1, timeoutMs)) });
+        const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
+        const result = await call(cancel ? AbortSignal.any([timeout, cancel]) : timeout);
         return { ok: true as const, result };
       } catch (thrown) {
         const error = toBrokerError(thrown);
@@ -184,11 +219,30 @@ async function callRoute(
  * Adapters throw `BrokerError`s; anything else is a bug in our own mapping code. Retrying a bug
  * gives the same result, so it fails the job (500) rather than burning the retry budget.
  */
-function toBrokerError(thrown: unknown): BrokerError {
+export function toBrokerError(thrown: unknown): BrokerError {
   if (thrown instanceof BrokerError) return thrown;
   return new BrokerError("internal error while calling the upstream", {
     status: 500,
     code: "internal_error",
     cause: thrown,
   });
+}
+
+/**
+ * The adapter method a kind needs, or a non-retryable error: a route whose dialect cannot serve
+ * the kind is a catalog mistake, and no retry fixes it.
+ */
+export function requireMethod<K extends keyof ProviderAdapter>(
+  adapter: ProviderAdapter,
+  method: K,
+  route: Route,
+): NonNullable<ProviderAdapter[K]> {
+  const fn = adapter[method];
+  if (!fn) {
+    throw new BrokerError(`route '${route.id}' (${route.dialect}) cannot serve ${method}`, {
+      status: 500,
+      code: "route_unsupported",
+    });
+  }
+  return fn.bind(adapter) as NonNullable<ProviderAdapter[K]>;
 }

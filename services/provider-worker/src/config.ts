@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { ModelKind } from "@switchyard/contracts";
 import { z } from "zod";
 
 // services/provider-worker/src/config.ts -> <repo root>/config/catalog.yaml, wherever the checkout lives.
@@ -28,8 +29,8 @@ const Env = z.object({
     .default(""),
   // The model catalog: the family's models, their routes in fallback order and the upstream keys.
   CATALOG_PATH: z.string().default(defaultCatalogPath),
-  // Jobs handled at once by this process; they mostly wait on upstream HTTP, so it can be high.
-  WORKER_CONCURRENCY: count(256),
+  // Jobs handled at once by this process; they mostly wait on upstreams (unset: 256, or 1000 for a video family).
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).optional(),
   // Calls to one route before falling back to the next: a flaky route gets retries, a dead one is left soon.
   WORKER_MAX_ATTEMPTS_PER_ROUTE: count(3),
   // First retry delay on a route; it doubles per attempt (with full jitter) so retries do not stampede.
@@ -46,6 +47,12 @@ const Env = z.object({
   WORKER_SHUTDOWN_GRACE_MS: count(25_000, 0),
   // How long to keep retrying the final event while NATS is unreachable before nak-ing the job.
   WORKER_FINAL_PUBLISH_RETRY_MS: count(30_000, 0),
+  // Token chunks a streamed job may have out unconfirmed by the ingress before the upstream is paused.
+  WORKER_STREAM_WINDOW: count(64),
+  // No flow credit for this long while the window is full means the streaming client is gone.
+  WORKER_STREAM_STALL_MS: count(30_000, 100),
+  // Time between two polls of one video task (jittered ±20%); lower is snappier progress, more upstream calls.
+  WORKER_VIDEO_POLL_MS: count(1000, 50),
   // A log line per finished job costs throughput at high concurrency, so it is off unless asked for.
   WORKER_LOG_JOBS: Flag,
 });
@@ -55,7 +62,8 @@ export interface WorkerConfig {
   readonly natsServers: readonly string[];
   readonly namespace: string;
   readonly catalogPath: string;
-  readonly concurrency: number;
+  /** Null when unset: `defaultConcurrency` picks it from the family's kinds of model. */
+  readonly concurrency: number | null;
   readonly maxAttemptsPerRoute: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -64,7 +72,22 @@ export interface WorkerConfig {
   readonly ackWaitMs: number;
   readonly shutdownGraceMs: number;
   readonly finalPublishRetryMs: number;
+  readonly streamWindow: number;
+  readonly streamStallMs: number;
+  readonly videoPollMs: number;
   readonly logJobs: boolean;
+}
+
+/**
+ * Jobs in flight per process when `WORKER_CONCURRENCY` is unset. A chat or image job holds its
+ * slot for seconds; a video job for minutes, mostly asleep between polls, so a video family
+ * needs far more slots to keep hundreds of tasks moving.
+ *
+ * @example
+ * defaultConcurrency(["video"]); // 1000
+ */
+export function defaultConcurrency(kinds: Iterable<ModelKind>): number {
+  return [...kinds].includes("video") ? 1000 : 256;
 }
 
 /**
@@ -113,7 +136,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
       .filter(Boolean),
     namespace: e.SWITCHYARD_NAMESPACE,
     catalogPath: e.CATALOG_PATH,
-    concurrency: e.WORKER_CONCURRENCY,
+    concurrency: e.WORKER_CONCURRENCY ?? null,
     maxAttemptsPerRoute: e.WORKER_MAX_ATTEMPTS_PER_ROUTE,
     backoffBaseMs: e.WORKER_BACKOFF_BASE_MS,
     backoffMaxMs: e.WORKER_BACKOFF_MAX_MS,
@@ -122,6 +145,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     ackWaitMs: e.WORKER_ACK_WAIT_MS,
     shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
     finalPublishRetryMs: e.WORKER_FINAL_PUBLISH_RETRY_MS,
+    streamWindow: e.WORKER_STREAM_WINDOW,
+    streamStallMs: e.WORKER_STREAM_STALL_MS,
+    videoPollMs: e.WORKER_VIDEO_POLL_MS,
     logJobs: e.WORKER_LOG_JOBS,
   };
 }

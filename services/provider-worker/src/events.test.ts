@@ -1,14 +1,23 @@
 import { describe, expect, it } from "vitest";
 import {
   ChatCompletion,
+  JobCancelled,
   JobCompleted,
   JobFailed,
+  JobProgressed,
   JobStarted,
   UpstreamRejectedError,
   UpstreamUnavailableError,
   eventMessageId,
 } from "@switchyard/contracts";
-import { completedEvent, failedEvent, startedEvent, toClientCompletion } from "./events.js";
+import {
+  cancelledEvent,
+  chatCompletedEvent,
+  failedEvent,
+  progressEvent,
+  startedEvent,
+  toClientCompletion,
+} from "./events.js";
 import { completion, job } from "./test-support/fakes.js";
 
 describe("toClientCompletion", () => {
@@ -79,7 +88,7 @@ describe("event builders", () => {
     expect(JobStarted.parse(started)).toEqual(started);
     expect(eventMessageId(started)).toBe(`${j.id}:started:2`);
 
-    const completed = completedEvent(j, { route: "a", attempts: 2, latencyMs: 40, completion: completion() }, 9);
+    const completed = chatCompletedEvent(j, { route: "a", attempts: 2, latencyMs: 40, completion: completion() }, 9);
     expect(JobCompleted.parse(completed)).toEqual(completed);
     expect(completed.usage).toEqual(completed.result.usage);
 
@@ -106,5 +115,47 @@ describe("event builders", () => {
       1,
     );
     expect(failed.error).toMatchObject({ status: 400, code: "upstream_rejected", type: "invalid_request_error" });
+  });
+
+  it("carries the terminal fields: webhook target, stream end, billable units and chunk count", () => {
+    const tracked = job({ webhook: { url: "https://hooks.test/a" } });
+    const completed = chatCompletedEvent(
+      tracked,
+      { route: "a", attempts: 1, latencyMs: 4, completion: completion(), streamEnd: "done", chunks: 7 },
+      9,
+    );
+    expect(completed).toMatchObject({
+      webhook: { url: "https://hooks.test/a" },
+      streamEnd: "done",
+      chunks: 7,
+      units: null,
+    });
+    expect(JobCompleted.parse(completed)).toEqual(completed);
+    const unstreamed = chatCompletedEvent(
+      job(),
+      { route: "a", attempts: 1, latencyMs: 4, completion: completion() },
+      9,
+    );
+    expect(unstreamed).not.toHaveProperty("chunks");
+    expect(unstreamed).toMatchObject({ webhook: null, streamEnd: null });
+
+    const cancelled = cancelledEvent(
+      tracked,
+      {
+        route: "a",
+        attempts: 1,
+        latencyMs: 4,
+        reason: "client_closed",
+        usage: completion().usage,
+        streamEnd: "client_closed",
+        chunks: 3,
+      },
+      9,
+    );
+    expect(JobCancelled.parse(cancelled)).toEqual(cancelled);
+    expect(eventMessageId(cancelled)).toBe(eventMessageId(completed));
+
+    const progress = progressEvent(tracked, { progress: 40, upstreamTaskId: "vt_1" }, 9);
+    expect(JobProgressed.parse(progress)).toEqual(progress);
   });
 });

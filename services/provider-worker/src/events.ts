@@ -2,13 +2,17 @@ import {
   normalizeUsage,
   toErrorBody,
   type AttemptRecorded,
+  type BillableUnits,
   type BrokerError,
   type ChatCompletion,
   type EventError,
+  type JobCancelled,
   type JobCompleted,
   type JobFailed,
+  type JobProgressed,
   type JobStarted,
   type JobSubmitted,
+  type StreamEnd,
   type Usage,
 } from "@switchyard/contracts";
 
@@ -63,6 +67,14 @@ export function attemptEvent(job: JobSubmitted, facts: AttemptFacts, at: number)
   };
 }
 
+export function progressEvent(
+  job: JobSubmitted,
+  facts: { progress: number; upstreamTaskId: string | null },
+  at: number,
+): JobProgressed {
+  return { ...identity(job, at), type: "progress", progress: facts.progress, upstreamTaskId: facts.upstreamTaskId };
+}
+
 /**
  * The `chat.completion` the client receives, whichever route answered: the id derives from
  * the job id (so a redelivered job answers with the same id), `created` is when the job was
@@ -88,43 +100,88 @@ export function toClientCompletion(job: JobSubmitted, completion: ChatCompletion
   return result;
 }
 
-export interface CompletionFacts {
-  route: string;
+/** What every terminal event records besides its own type's fields. */
+export interface TerminalFacts {
+  route: string | null;
   attempts: number;
   /** Time this delivery spent on the job, from receipt to the final event. */
   latencyMs: number;
-  completion: ChatCompletion;
+  /** Tokens the upstream charged (for a failure or a cancellation: the part it charged before). */
+  usage?: Usage | null;
+  units?: BillableUnits | null;
+  streamEnd?: StreamEnd | null;
+  /** Streamed jobs: token chunks published before this event. */
+  chunks?: number;
 }
 
-export function completedEvent(job: JobSubmitted, facts: CompletionFacts, at: number): JobCompleted {
-  const result = toClientCompletion(job, facts.completion);
+/** The fields the three terminal types share; the webhook target rides along for the dispatcher. */
+function terminal(job: JobSubmitted, facts: TerminalFacts) {
   return {
-    ...identity(job, at),
-    type: "completed",
-    route: facts.route,
     attempts: facts.attempts,
     latencyMs: facts.latencyMs,
-    result: result as unknown as Record<string, unknown>,
-    usage: result.usage,
+    usage: facts.usage ?? null,
+    streamEnd: facts.streamEnd ?? null,
+    webhook: job.webhook ?? null,
+    units: facts.units ?? null,
+    ...(facts.chunks !== undefined && { chunks: facts.chunks }),
   };
 }
 
-export interface FailureFacts {
-  route: string | null;
-  attempts: number;
-  latencyMs: number;
+export interface CompletionFacts extends TerminalFacts {
+  route: string;
+  /** The object the synchronous endpoint returns (a `chat.completion`, an images result, a video). */
+  result: Record<string, unknown>;
+}
+
+export function completedEvent(job: JobSubmitted, facts: CompletionFacts, at: number): JobCompleted {
+  return {
+    ...identity(job, at),
+    type: "completed",
+    ...terminal(job, facts),
+    route: facts.route,
+    result: facts.result,
+  };
+}
+
+/** The completed event of a chat job: the client's `chat.completion` and its usage. */
+export function chatCompletedEvent(
+  job: JobSubmitted,
+  facts: Omit<CompletionFacts, "result" | "usage"> & { completion: ChatCompletion },
+  at: number,
+): JobCompleted {
+  const { completion, ...rest } = facts;
+  const result = toClientCompletion(job, completion);
+  return completedEvent(
+    job,
+    { ...rest, result: result as unknown as Record<string, unknown>, usage: result.usage },
+    at,
+  );
+}
+
+export interface FailureFacts extends TerminalFacts {
   error: BrokerError;
-  usage?: Usage | null;
 }
 
 export function failedEvent(job: JobSubmitted, facts: FailureFacts, at: number): JobFailed {
   return {
     ...identity(job, at),
     type: "failed",
+    ...terminal(job, facts),
     route: facts.route,
-    attempts: facts.attempts,
-    latencyMs: facts.latencyMs,
     error: toEventError(facts.error),
-    usage: facts.usage ?? null,
+  };
+}
+
+export interface CancellationFacts extends TerminalFacts {
+  reason: JobCancelled["reason"];
+}
+
+export function cancelledEvent(job: JobSubmitted, facts: CancellationFacts, at: number): JobCancelled {
+  return {
+    ...identity(job, at),
+    type: "cancelled",
+    ...terminal(job, facts),
+    route: facts.route,
+    reason: facts.reason,
   };
 }

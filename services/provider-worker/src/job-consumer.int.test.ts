@@ -6,6 +6,9 @@ import {
   decodeJson,
   ensureStreams,
   ensureWorkerConsumer,
+  openArtifactStore,
+  openStatusStore,
+  openTaskStore,
   publishJson,
   startConsumeLoop,
   type BusConnection,
@@ -25,7 +28,7 @@ import {
 import { createUpstreamAgent } from "@switchyard/providers";
 import { startTelemetry, type Telemetry } from "@switchyard/telemetry";
 import { systemClock } from "./clock.js";
-import { completedEvent } from "./events.js";
+import { chatCompletedEvent } from "./events.js";
 import { createJobConsumer, type JobConsumerConfig } from "./job-consumer.js";
 import { createProviderRegistry } from "./provider-registry.js";
 import { startTestUpstream, type TestUpstream } from "./test-support/upstream.js";
@@ -43,6 +46,9 @@ const config: JobConsumerConfig = {
   maxRetryAfterMs: 1000,
   finalPublishRetryMs: 2000,
   logJobs: false,
+  streamWindow: 64,
+  streamStallMs: 30_000,
+  videoPollMs: 50,
 };
 const CATALOG = `
 routes:
@@ -94,6 +100,9 @@ beforeAll(async () => {
     names,
     catalog,
     providers: createProviderRegistry({ dispatcher: agent }),
+    statusStore: await openStatusStore(bus.js, names),
+    taskStore: await openTaskStore(bus.js, names),
+    artifacts: await openArtifactStore(bus.js, names),
     clock: systemClock,
     config,
     workerId: "int-test-worker",
@@ -122,7 +131,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await loop?.stop();
   if (bus) {
-    for (const stream of [names.jobsStream, names.eventsStream])
+    const buckets = [`KV_${names.statusBucket}`, `KV_${names.tasksBucket}`, `OBJ_${names.artifactsBucket}`];
+    for (const stream of [names.jobsStream, names.eventsStream, ...buckets])
       await bus.jsm.streams.delete(stream).catch(() => undefined);
     await bus.close();
   }
@@ -300,7 +310,7 @@ describe("job consumer against NATS", () => {
     const marker = `done already ${randomId(8)}`;
     const job = newJob(marker);
     // An earlier delivery finished the job, but its ack never reached JetStream.
-    const earlier = completedEvent(
+    const earlier = chatCompletedEvent(
       job,
       {
         route: "int-primary",

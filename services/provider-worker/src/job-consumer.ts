@@ -1,34 +1,28 @@
-import { publishJson, decodeJson, nextTurn, type BusConnection } from "@switchyard/bus";
+import { decodeJson, type ArtifactStore, type BusConnection, type StatusStore, type TaskStore } from "@switchyard/bus";
 import type { Catalog } from "@switchyard/catalog";
 import {
   BrokerError,
-  ChatCompletionRequest,
   DeadlineExceededError,
   InvalidRequestError,
   JobSubmitted,
   ModelNotFoundError,
-  eventMessageId,
   type JobEvent,
   type Names,
-  type TerminalEvent,
 } from "@switchyard/contracts";
-import { runAttempts, type ProviderSource } from "./attempts.js";
-import { backoffDelay } from "./backoff.js";
+import type { ProviderSource } from "./attempts.js";
+import { listenForCancel, localCancellation, type Cancellation } from "./cancellation.js";
 import type { Clock } from "./clock.js";
 import type { WorkerConfig } from "./config.js";
-import { completedEvent, failedEvent, startedEvent } from "./events.js";
+import { createEventRecorder } from "./event-recorder.js";
+import { progressEvent, startedEvent } from "./events.js";
+import { createHandlers } from "./handlers/dispatch.js";
+import { natsTokenChannels } from "./handlers/token-channel.js";
+import { failed, type JobContext, type JobMessage, type Outcome } from "./job-context.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { createPatience } from "./patience.js";
+import { markProgress, markStarted } from "./status-record.js";
 
-/** The part of a JetStream message the consumer uses; `JsMsg` satisfies it. */
-export interface JobMessage {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly info: { readonly deliveryCount: number };
-  ack(): void;
-  nak(millis?: number): void;
-  term(reason?: string): void;
-  working(): void;
-}
+export type { JobMessage } from "./job-context.js";
 
 export type JobConsumerConfig = Pick<
   WorkerConfig,
@@ -40,13 +34,22 @@ export type JobConsumerConfig = Pick<
   | "maxRetryAfterMs"
   | "finalPublishRetryMs"
   | "logJobs"
+  | "streamWindow"
+  | "streamStallMs"
+  | "videoPollMs"
 >;
 
 export interface JobConsumerDeps {
-  bus: Pick<BusConnection, "js" | "jsm">;
+  bus: Pick<BusConnection, "nc" | "js" | "jsm">;
   names: Names;
   catalog: Pick<Catalog, "getModel">;
   providers: ProviderSource;
+  /** Tracked jobs' records (`<tenant>.<jobId>`), kept current for clients that poll. */
+  statusStore: Pick<StatusStore, "modify">;
+  /** Upstream task ids of video jobs, so a redelivery resumes instead of resubmitting. */
+  taskStore: TaskStore;
+  /** Generated images and videos, and the reference images clients upload. */
+  artifacts: Pick<ArtifactStore, "put" | "getBytes" | "info">;
   clock: Clock;
   config: JobConsumerConfig;
   /** Named in `started` events, so a stuck or crashed delivery can be traced to a process. */
@@ -61,110 +64,62 @@ export interface JobConsumer {
 }
 
 /**
- * Turns job messages into events: `started`, one `attempt` per upstream call, and exactly one
- * terminal `completed` or `failed`. The message is acked only once the terminal event is
- * stored in JetStream, so a crash at any point means a redelivery, and a redelivery of a job
- * that already finished is acked without calling the upstream again.
+ * Turns job messages into events: `started`, one `attempt` per upstream call, `progress` for
+ * long jobs, and exactly one terminal `completed`, `failed` or `cancelled`. The message is acked
+ * only once the terminal event is stored in JetStream, so a crash at any point means a
+ * redelivery, and a redelivery of a job that already finished is acked without calling the
+ * upstream again. What differs per kind (chat, streamed chat, image, video) lives in
+ * `handlers/`; this file is the part every job shares: decoding, redelivery, the deadline,
+ * the tracked job's status record, cancellation, and the final publish and ack.
  *
  * @example
- * const consumer = createJobConsumer({ bus, names, catalog, providers, clock: systemClock, config, workerId });
+ * const consumer = createJobConsumer({ bus, names, catalog, providers, statusStore, taskStore, artifacts, clock: systemClock, config, workerId });
  * await startConsumeLoop(jsConsumer, { concurrency: 256, spanName: "process job", handle: (msg) => consumer.handle(msg) });
  */
 export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
-  const { bus, names, catalog, providers, clock, config, workerId } = deps;
+  const { bus, names, catalog, clock, config, workerId, statusStore } = deps;
   const logger = deps.logger ?? silentLogger;
+  const patiently = createPatience({ clock, config, logger, random: deps.random });
+  const handlerFor = createHandlers({
+    providers: deps.providers,
+    clock,
+    config,
+    random: deps.random,
+    artifacts: deps.artifacts,
+    taskStore: deps.taskStore,
+    patiently,
+    openTokenChannel: natsTokenChannels(bus.nc, names),
+  });
 
-  // Publishes wait for the turn's end so that concurrent jobs' events share socket writes.
-  const publish = async (event: JobEvent) => {
-    await nextTurn();
-    return publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, {
-      msgId: eventMessageId(event),
-      attributes: { "switchyard.job_id": event.jobId, "switchyard.event": event.type },
-    });
-  };
+  const { publishPatiently, terminalEventExists, finish, settleMessage } = createEventRecorder({
+    bus,
+    names,
+    statusStore,
+    clock,
+    config,
+    logger,
+    patiently,
+  });
 
-  /** Lookups of the job's terminal subjects; `getMessage` answers null when there is none. */
-  const terminalEventExists = async (jobId: string): Promise<boolean> => {
-    const [completed, failed] = await Promise.all([
-      bus.jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, "completed") }),
-      bus.jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, "failed") }),
-    ]);
-    return completed !== null || failed !== null;
-  };
-
-  /** Publishes a non-terminal event, retrying while JetStream is unreachable, within the same budget as the final one. */
-  const publishPatiently = async (event: JobEvent): Promise<void> => {
-    const giveUpAt = clock.now() + config.finalPublishRetryMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await publish(event);
-        return;
-      } catch (error) {
-        if (clock.now() >= giveUpAt) {
-          logger.error(`could not publish the ${event.type} event`, { jobId: event.jobId, error });
-          return;
-        }
-        await clock.sleep(Math.max(100, backoffDelay(attempt, config, deps.random)));
-      }
-    }
-  };
-
-  /**
-   * Publishes the terminal event, retrying while JetStream is unreachable, then acks. If it
-   * never lands, the job is nak'ed: its redelivery publishes again, and the dedup check above
-   * acks it instead if this publish did land after all.
-   */
-  const finish = async (msg: JobMessage, event: TerminalEvent, earlier: Promise<unknown> = Promise.resolve()): Promise<void> => {
-    const giveUpAt = clock.now() + config.finalPublishRetryMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await publish(event);
-        // The started and attempt events go before the ack: once the job is acked, nothing may
-        // be missing. They are published concurrently with the terminal one, which is what the
-        // waiting client needs first.
-        await earlier;
-        msg.ack();
-        if (config.logJobs)
-          logger.info(`job ${event.type}`, {
-            jobId: event.jobId,
-            attempts: event.attempts,
-            latencyMs: event.latencyMs,
-          });
-        return;
-      } catch (error) {
-        if (clock.now() >= giveUpAt) {
-          logger.error("could not publish the final event; the job will be redelivered", { jobId: event.jobId, error });
-          msg.nak(config.backoffMaxMs);
-          return;
-        }
-        logger.warn("final event publish failed; retrying", { jobId: event.jobId, attempt, error });
-        await clock.sleep(Math.max(100, backoffDelay(attempt, config, deps.random)));
-      }
-    }
-  };
-
-  const process = async (msg: JobMessage, job: JobSubmitted, receivedAt: number): Promise<void> => {
+  const process = async (msg: JobMessage, job: JobSubmitted, receivedAt: number, cancellation: Cancellation) => {
     const delivery = msg.info.deliveryCount;
-    const fail = (
-      error: BrokerError,
-      extra: { route?: string | null; attempts?: number } = {},
-      earlier?: Promise<unknown>,
-    ) =>
-      finish(
-        msg,
-        failedEvent(
-          job,
-          { route: extra.route ?? null, attempts: extra.attempts ?? 0, latencyMs: clock.now() - receivedAt, error },
-          clock.now(),
-        ),
-        earlier,
-      );
+    const settle = (outcome: Outcome, earlier?: Promise<unknown>) => finish(msg, job, outcome, receivedAt, earlier);
 
     // A redelivery may follow a crash or a lost ack after the job finished: never call the
     // upstream (and bill the tenant) twice for one job.
     if (delivery > 1 && (await terminalEventExists(job.id))) {
-      msg.ack();
+      settleMessage(() => msg.ack(), job.id);
       return;
+    }
+    if (job.tracked) {
+      const record = await statusStore.modify(job.tenant, job.id, markStarted(clock.now()));
+      if (record?.status === "cancelled") {
+        // Cancelled while queued. The ingress may have published `cancelled` already; the
+        // shared terminal message id makes a second one a duplicate, but only within the
+        // stream's duplicate window, hence the lookup.
+        if (delivery === 1 && (await terminalEventExists(job.id))) return settleMessage(() => msg.ack(), job.id);
+        return settle({ type: "cancelled", reason: "client", route: null, attempts: 0 });
+      }
     }
     // The consumer's max_deliver equals maxDeliver, so this is the last delivery JetStream
     // makes: record the failure rather than let the job vanish unanswered.
@@ -173,48 +128,56 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         status: 502,
         code: "max_deliveries_exceeded",
       });
-      return fail(error);
+      return settle(failed(error));
     }
-    if (clock.now() > job.deadlineAt) return fail(new DeadlineExceededError());
-    if (job.kind !== "chat") {
-      return fail(
-        new BrokerError(`${job.kind} jobs are not supported by this worker yet`, {
-          status: 501,
-          code: "unsupported_kind",
-        }),
-      );
-    }
+    if (clock.now() > job.deadlineAt) return settle(failed(new DeadlineExceededError()));
     const model = catalog.getModel(job.model);
-    if (!model) return fail(new ModelNotFoundError(job.model));
-    const parsed = ChatCompletionRequest.safeParse(job.request);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return fail(
-        new InvalidRequestError(issue?.message ?? "invalid request", { param: issue?.path.join(".") || null }),
+    if (!model) return settle(failed(new ModelNotFoundError(job.model)));
+    if (model.kind !== job.kind) {
+      return settle(
+        failed(
+          new InvalidRequestError(`'${job.model}' is a ${model.kind} model, not a ${job.kind} model`, {
+            param: "model",
+          }),
+        ),
       );
     }
 
     const pending: Array<Promise<void>> = [];
-    const background = (event: JobEvent): void => {
+    const emit = (event: JobEvent): void => {
       pending.push(publishPatiently(event));
     };
-    background(startedEvent(job, delivery, workerId, clock.now()));
-    const outcome = await runAttempts(
-      { job, request: parsed.data, routes: model.routes, delivery },
-      { providers, clock, config, random: deps.random, onAttempt: background },
-    );
-    const earlier = Promise.all(pending);
-    if (outcome.ok) {
-      const latencyMs = clock.now() - receivedAt;
-      const facts = {
-        route: outcome.route.id,
-        attempts: outcome.attempts,
-        latencyMs,
-        completion: outcome.result.completion,
-      };
-      return finish(msg, completedEvent(job, facts, clock.now()), earlier);
+    emit(startedEvent(job, delivery, workerId, clock.now()));
+    const ctx: JobContext = {
+      job,
+      model,
+      delivery,
+      signal: cancellation.signal,
+      cancelReason: cancellation.reason,
+      cancel: cancellation.cancel,
+      emit,
+      progress: async (update) => {
+        emit(
+          progressEvent(job, { progress: update.progress, upstreamTaskId: update.upstreamTaskId ?? null }, clock.now()),
+        );
+        if (!job.tracked) return;
+        try {
+          await statusStore.modify(job.tenant, job.id, markProgress(update));
+        } catch (error) {
+          // Progress is advisory; the next update or the final record catches up.
+          logger.warn("could not update the job's progress", { jobId: job.id, error });
+        }
+      },
+    };
+    let outcome = await handlerFor(job)(ctx);
+    // Whatever broke off a cancelled job's call (an abort error, a half-read stream) is the
+    // cancellation's doing. A job that completed anyway stays completed: its answer exists.
+    const reason = cancellation.reason();
+    if (reason !== null && outcome.type === "failed") {
+      const { type: _type, error: _error, ...facts } = outcome;
+      outcome = { ...facts, type: "cancelled", reason };
     }
-    return fail(outcome.error, { route: outcome.route?.id ?? null, attempts: outcome.attempts }, earlier);
+    return settle(outcome, Promise.all(pending));
   };
 
   return {
@@ -232,10 +195,25 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         return;
       }
       // Tells JetStream the job is alive, so a long upstream call is not redelivered elsewhere.
-      const heartbeat = setInterval(() => msg.working(), Math.max(100, Math.floor(config.ackWaitMs / 3)));
+      const heartbeat = setInterval(
+        () => {
+          try {
+            msg.working();
+          } catch {
+            // Closed connection (shutdown): the job is redelivered once the ack wait runs out.
+          }
+        },
+        Math.max(100, Math.floor(config.ackWaitMs / 3)),
+      );
+      // Streamed and tracked jobs can be cancelled from outside; synchronous ones only by a deadline.
+      const cancellation =
+        job.tracked === true || job.stream === true
+          ? listenForCancel(bus.nc, names.cancelSubject(job.id))
+          : localCancellation();
       try {
-        await process(msg, job, receivedAt);
+        await process(msg, job, receivedAt, cancellation);
       } finally {
+        cancellation.close();
         clearInterval(heartbeat);
       }
     },

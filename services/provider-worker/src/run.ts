@@ -1,11 +1,19 @@
 import { hostname } from "node:os";
-import { connectBus, ensureStreams, ensureWorkerConsumer, startConsumeLoop } from "@switchyard/bus";
+import {
+  connectBus,
+  ensureStreams,
+  ensureWorkerConsumer,
+  openArtifactStore,
+  openStatusStore,
+  openTaskStore,
+  startConsumeLoop,
+} from "@switchyard/bus";
 import { loadCatalog } from "@switchyard/catalog";
 import { createNames } from "@switchyard/contracts";
 import { createUpstreamAgent } from "@switchyard/providers";
 import type { Telemetry } from "@switchyard/telemetry";
 import { systemClock } from "./clock.js";
-import type { WorkerConfig } from "./config.js";
+import { defaultConcurrency, type WorkerConfig } from "./config.js";
 import { createJobConsumer } from "./job-consumer.js";
 import { createConsoleLogger } from "./logger.js";
 import { createProviderRegistry } from "./provider-registry.js";
@@ -35,8 +43,8 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
 
   const agent = createUpstreamAgent();
   const providers = createProviderRegistry({ dispatcher: agent });
-  // Image and video jobs are answered `unsupported_kind` for now; their routes need no adapter.
-  providers.warm(models.filter((m) => m.kind === "chat").flatMap((m) => m.routes));
+  providers.warm(models.flatMap((m) => m.routes));
+  const concurrency = config.concurrency ?? defaultConcurrency(models.map((m) => m.kind));
 
   const names = createNames(config.namespace);
   const bus = await connectBus({ servers: [...config.natsServers], name: `worker-${family}` });
@@ -46,24 +54,32 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
     maxDeliver: config.maxDeliver,
   });
   const consumer = await bus.js.consumers.get(names.jobsStream, consumerName);
+  const [statusStore, taskStore, artifacts] = await Promise.all([
+    openStatusStore(bus.js, names),
+    openTaskStore(bus.js, names),
+    openArtifactStore(bus.js, names),
+  ]);
   const jobs = createJobConsumer({
     bus,
     names,
     catalog,
     providers,
+    statusStore,
+    taskStore,
+    artifacts,
     clock: systemClock,
     config,
     workerId: `${family}@${hostname()}:${process.pid}`,
     logger,
   });
   const loop = await startConsumeLoop(consumer, {
-    concurrency: config.concurrency,
+    concurrency,
     spanName: `process jobs.${family}`,
     handle: (msg) => jobs.handle(msg),
     onError: (error, msg) =>
       logger.error("job handler failed; the job will be redelivered", { subject: msg.subject, error }),
   });
-  console.log(`provider-worker ${family} ready`);
+  console.log(`provider-worker ${family} ready (concurrency ${concurrency})`);
 
   let stopping = false;
   void loop.done.then(() => {

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus, encodeJson, ensureStreams, type BusConnection } from "@switchyard/bus";
 import { BrokerError, createJobId } from "@switchyard/contracts";
-import { NATS_URL, chatCompletion, deleteStreams, publishEvent, testNames } from "../test-support/harness.js";
+import {
+  NATS_URL,
+  TERMINAL_DEFAULTS,
+  chatCompletion,
+  deleteStreams,
+  publishEvent,
+  testNames,
+} from "../test-support/harness.js";
 import { decodeTerminal, findStoredOutcome, watchOutcome } from "./await-outcome.js";
 
 const names = testNames();
@@ -31,6 +38,7 @@ function completed(jobId: string) {
     latencyMs: 3,
     result: chatCompletion("gpt-4o-mini", "hi"),
     usage: null,
+    ...TERMINAL_DEFAULTS,
   };
 }
 

@@ -1,9 +1,11 @@
 import { decodeJson } from "@switchyard/bus";
 import {
   BrokerError,
+  JobCancelled,
   JobCompleted,
   JobFailed,
   ServiceUnavailableError,
+  TERMINAL_EVENT_TYPES,
   type Names,
   type TerminalEvent,
 } from "@switchyard/contracts";
@@ -25,15 +27,20 @@ export interface OutcomeWatch {
   cancel(): void;
 }
 
-const COMPLETED = ".completed";
-const FAILED = ".failed";
+const TERMINAL_SCHEMAS = { completed: JobCompleted, failed: JobFailed, cancelled: JobCancelled } as const;
+
+/** The terminal type a subject ends in (`events.<jobId>.completed`), if it is one. */
+function terminalType(subject: string): keyof typeof TERMINAL_SCHEMAS | undefined {
+  const type = subject.slice(subject.lastIndexOf(".") + 1);
+  return type === "completed" || type === "failed" || type === "cancelled" ? type : undefined;
+}
 
 /** Decodes a terminal event from its subject's last token; anything unreadable is a 502. */
 export function decodeTerminal(subject: string, data: Uint8Array, jobId: string): TerminalEvent | BrokerError {
   try {
-    const raw = decodeJson(data);
-    const parsed = subject.endsWith(COMPLETED) ? JobCompleted.safeParse(raw) : JobFailed.safeParse(raw);
-    if (parsed.success && parsed.data.jobId === jobId) return parsed.data;
+    const type = terminalType(subject);
+    const parsed = type === undefined ? undefined : TERMINAL_SCHEMAS[type].safeParse(decodeJson(data));
+    if (parsed?.success && parsed.data.jobId === jobId) return parsed.data;
   } catch {
     // Not JSON: handled below like any other unreadable event.
   }
@@ -41,7 +48,7 @@ export function decodeTerminal(subject: string, data: Uint8Array, jobId: string)
 }
 
 /**
- * Waits for the job's `completed` or `failed` event on a core subscription to
+ * Waits for the job's `completed`, `failed` or `cancelled` event on a core subscription to
  * `events.<jobId>.>`. Open it BEFORE publishing the job: a fast worker's answer published before
  * the subscription exists would be missed. Progress events (started, attempt) are skipped
  * without being decoded.
@@ -53,8 +60,7 @@ export function watchOutcome(nc: IngressBus["nc"], names: Names, jobId: string, 
 
   const sub = subscribe(nc, names.jobEventsFilter(jobId), (error, msg) => {
     if (error) return finish(new ServiceUnavailableError("Lost the job's event subscription.", { cause: error }));
-    const subject = msg.subject;
-    if (subject.endsWith(COMPLETED) || subject.endsWith(FAILED)) finish(decodeTerminal(subject, msg.data, jobId));
+    if (terminalType(msg.subject) !== undefined) finish(decodeTerminal(msg.subject, msg.data, jobId));
   });
   const timer = setTimeout(() => finish("timeout"), timeoutMs);
   // The connection closed under us (it drains only after the HTTP server stopped): stop at once.
@@ -89,8 +95,8 @@ function subscribe(
 }
 
 /**
- * The terminal event already stored in EVENTS for a job, if any. Workers publish `completed` and
- * `failed` under one `Nats-Msg-Id`, so at most one of the two exists.
+ * The terminal event already stored in EVENTS for a job, if any. Terminal events share one
+ * `Nats-Msg-Id` per job, so at most one of them exists.
  */
 export async function findStoredOutcome(
   jsm: IngressBus["jsm"],
@@ -98,11 +104,12 @@ export async function findStoredOutcome(
   jobId: string,
 ): Promise<TerminalEvent | BrokerError | undefined> {
   try {
-    const [completed, failed] = await Promise.all([
-      jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, "completed") }),
-      jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, "failed") }),
-    ]);
-    const stored = completed ?? failed;
+    const found = await Promise.all(
+      TERMINAL_EVENT_TYPES.map((type) =>
+        jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, type) }),
+      ),
+    );
+    const stored = found.find((message) => message !== null);
     return stored ? decodeTerminal(stored.subject, stored.data, jobId) : undefined;
   } catch (cause) {
     throw new ServiceUnavailableError("The job store is unavailable. Please retry shortly.", { cause });

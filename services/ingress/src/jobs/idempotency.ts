@@ -1,17 +1,18 @@
 import { createHash } from "node:crypto";
-import { InvalidRequestError } from "@switchyard/contracts";
+import { InvalidRequestError, type JobIdPrefix } from "@switchyard/contracts";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const MAX_KEY_LENGTH = 255;
 
 /**
- * The job id an Idempotency-Key names: `job_` + 24 base62 characters of sha256(tenant, key).
+ * The job id an Idempotency-Key names: `job_` (or `video_`) + 24 base62 characters of
+ * sha256(tenant, key).
  * A retry with the same key therefore names the same job (and the same `Nats-Msg-Id`), and two
  * tenants using the same key never meet.
  */
-export function idempotentJobId(tenant: string, key: string): string {
+export function idempotentJobId(tenant: string, key: string, prefix: JobIdPrefix = "job"): string {
   const digest = createHash("sha256").update(`${tenant}\n${key}`).digest();
-  let id = "job_";
+  let id = `${prefix}_`;
   for (let i = 0; i < 24; i++) id += ALPHABET[digest[i]! % 62];
   return id;
 }

@@ -1,7 +1,31 @@
 import type { FastifyReply } from "fastify";
-import { BrokerError, DeadlineExceededError } from "@switchyard/contracts";
+import { BrokerError, DeadlineExceededError, type JobCancelled, type JobCompleted } from "@switchyard/contracts";
 import { FailedJobError } from "../errors/failed-job-error.js";
 import type { Outcome } from "./await-outcome.js";
+
+/**
+ * A job someone cancelled (`POST /v1/jobs/{id}/cancel`, or a streaming client that left) while
+ * another request waited for it. 409: the request was fine, the job's state ended it.
+ */
+export function cancelledJobError(event: Pick<JobCancelled, "reason">): BrokerError {
+  const by = event.reason === "client" ? "on request" : "because its client disconnected";
+  return new BrokerError(`The job was cancelled ${by} before it finished.`, { status: 409, code: "job_cancelled" });
+}
+
+export function isCompleted(outcome: Outcome): outcome is JobCompleted {
+  return typeof outcome === "object" && !(outcome instanceof BrokerError) && outcome.type === "completed";
+}
+
+/**
+ * The error a wait that did not complete stands for. Streaming renders it in-band once the
+ * headers are out; everyone else throws it.
+ */
+export function outcomeError(outcome: Exclude<Outcome, JobCompleted | "aborted">): BrokerError {
+  if (outcome === "timeout") return new DeadlineExceededError("The request timed out before the model answered.");
+  if (outcome instanceof BrokerError) return outcome;
+  if (outcome.type === "failed") return new FailedJobError(outcome.error);
+  return cancelledJobError(outcome);
+}
 
 /**
  * The HTTP answer for a finished wait: `completed` sends the worker's result object exactly as
@@ -13,8 +37,6 @@ export function replyWithOutcome(reply: FastifyReply, outcome: Outcome): Record<
     reply.hijack();
     return undefined;
   }
-  if (outcome === "timeout") throw new DeadlineExceededError("The request timed out before the model answered.");
-  if (outcome instanceof BrokerError) throw outcome;
-  if (outcome.type === "failed") throw new FailedJobError(outcome.error);
-  return outcome.result;
+  if (isCompleted(outcome)) return outcome.result;
+  throw outcomeError(outcome);
 }

@@ -6,6 +6,7 @@ import { createIngressApp } from "../app.js";
 import {
   KEY_A,
   NATS_URL,
+  TERMINAL_DEFAULTS,
   chatBody,
   chatCompletion,
   createHarness,
@@ -98,6 +99,7 @@ describe("a publish JetStream reports as a duplicate", () => {
       latencyMs: 1,
       result,
       usage: null,
+      ...TERMINAL_DEFAULTS,
     });
     const response = new ServerResponse(new IncomingMessage(new Socket()));
     const ctx = { bus: h.bus, names: h.names, clock: systemClock, batch: createSendBatch() };

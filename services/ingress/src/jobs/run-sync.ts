@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { JobSubmitted, Names } from "@switchyard/contracts";
 import type { Clock, IngressBus } from "../deps.js";
-import { findStoredOutcome, watchOutcome, type Outcome } from "./await-outcome.js";
+import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from "./await-outcome.js";
 import { assertConnected, publishJob } from "./submit.js";
 import type { SendBatch } from "./send-batch.js";
 
@@ -10,6 +10,37 @@ export interface SyncJobContext {
   readonly names: Names;
   readonly clock: Clock;
   readonly batch: SendBatch;
+}
+
+export interface WatchedJob<T> {
+  readonly watch: OutcomeWatch;
+  /** What `alsoOpen` returned (a streaming request's token subscription). */
+  readonly opened: T;
+  /** The publish's ack; rejects with a 503 when JetStream did not take the job. */
+  readonly published: Promise<{ duplicate: boolean }>;
+}
+
+/**
+ * Opens the job's event watch, then whatever `alsoOpen` subscribes, then publishes the job, in
+ * one synchronous step: the SUBs reach the server before the job can, so no event or token
+ * of a fast worker is missed. The wait ends at the job's deadline.
+ */
+export async function watchAndPublish<T>(
+  ctx: SyncJobContext,
+  job: JobSubmitted,
+  alsoOpen: () => T,
+): Promise<WatchedJob<T>> {
+  return ctx.batch(() => {
+    const watch = watchOutcome(ctx.bus.nc, ctx.names, job.id, Math.max(0, job.deadlineAt - ctx.clock.now()));
+    let opened: T;
+    try {
+      opened = alsoOpen();
+    } catch (error) {
+      watch.cancel();
+      throw error;
+    }
+    return { watch, opened, published: publishJob(ctx.bus, ctx.names, job) };
+  });
 }
 
 /**
@@ -27,11 +58,7 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
     const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
     if (stored) return stored;
   }
-  // Subscribe, then publish, in one synchronous step: the SUB reaches the server before the job can.
-  const { watch, published } = await ctx.batch(() => {
-    const watch = watchOutcome(ctx.bus.nc, ctx.names, job.id, Math.max(0, job.deadlineAt - ctx.clock.now()));
-    return { watch, published: publishJob(ctx.bus, ctx.names, job) };
-  });
+  const { watch, published } = await watchAndPublish(ctx, job, () => undefined);
   const onClose = (): void => {
     if (!response.writableEnded) watch.resolve("aborted");
   };

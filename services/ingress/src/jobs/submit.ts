@@ -40,7 +40,8 @@ export function assertConnected(bus: Pick<IngressBus, "isConnected">): void {
 
 /**
  * Publishes the job on `jobs.<family>.<kind>` with `Nats-Msg-Id` = job id, so a second publish of
- * the same id inside the duplicate window is dropped by JetStream (`duplicate: true`).
+ * the same id inside the duplicate window is dropped by JetStream (`duplicate: true`, and `seq` is
+ * the stored message's).
  * Any failure to get the stream's ack (disconnected, timed out, no stream listening, stream
  * full) means the job was not accepted: 503, which clients retry.
  */
@@ -48,14 +49,14 @@ export async function publishJob(
   bus: Pick<IngressBus, "js" | "isConnected">,
   names: Names,
   job: JobSubmitted,
-): Promise<{ duplicate: boolean }> {
+): Promise<{ duplicate: boolean; seq: number }> {
   assertConnected(bus);
   try {
     const ack = await publishJson(bus.js, names.jobSubject(job.family, job.kind), job, {
       msgId: job.id,
       attributes: { "switchyard.job_id": job.id },
     });
-    return { duplicate: ack.duplicate };
+    return { duplicate: ack.duplicate, seq: ack.seq };
   } catch (cause) {
     throw new ServiceUnavailableError(QUEUE_UNAVAILABLE, { cause });
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { trace } from "@opentelemetry/api";
-import { ChatCompletionRequest, InvalidRequestError, createJobId } from "@switchyard/contracts";
+import { ChatCompletionRequest, createJobId } from "@switchyard/contracts";
 import { systemClock, type IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
 import { useJobIdAsRequestId } from "../request-id.js";
@@ -10,10 +10,16 @@ import { buildJob } from "../jobs/submit.js";
 import { runJobSync, type SyncJobContext } from "../jobs/run-sync.js";
 import { replyWithOutcome } from "../jobs/reply-outcome.js";
 import { createSendBatch } from "../jobs/send-batch.js";
+import { streamChatJob, type StreamJobContext } from "../streaming/stream-chat.js";
+
+function reportToStderr(error: unknown, requestId: string): void {
+  console.error(`ingress: unexpected error in stream ${requestId}:`, error);
+}
 
 /**
  * `POST /v1/chat/completions`: validate, turn the request into a `chat` job, publish it and
- * answer with the worker's `chat.completion` (or its error) when the job ends.
+ * answer with the worker's `chat.completion` (or its error) when the job ends; with
+ * `stream: true`, relay its tokens as server-sent events (see `streamChatJob`).
  */
 export function registerChatCompletionRoutes(app: FastifyInstance, deps: IngressDeps): void {
   const ctx: SyncJobContext = {
@@ -22,17 +28,16 @@ export function registerChatCompletionRoutes(app: FastifyInstance, deps: Ingress
     clock: deps.clock ?? systemClock,
     batch: createSendBatch(),
   };
+  const streamCtx: StreamJobContext = {
+    ...ctx,
+    keepAliveMs: deps.config.streamKeepAliveMs,
+    report: deps.reportError ?? reportToStderr,
+  };
   const timeoutMs = deps.config.requestTimeoutMs;
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(ChatCompletionRequest, request.body);
     const model = resolveModel(deps.catalog, body.model, "chat");
-    if (body.stream === true) {
-      throw new InvalidRequestError("streaming is not supported yet", {
-        param: "stream",
-        code: "unsupported_parameter",
-      });
-    }
 
     const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
     const id = idempotencyKey === undefined ? createJobId() : idempotentJobId(request.tenant, idempotencyKey);
@@ -49,6 +54,11 @@ export function registerChatCompletionRoutes(app: FastifyInstance, deps: Ingress
       timeoutMs,
       idempotencyKey,
     });
+    if (body.stream === true) {
+      job.stream = true;
+      const includeUsage = body.stream_options?.include_usage === true;
+      return streamChatJob(streamCtx, job, { includeUsage }, reply);
+    }
     return replyWithOutcome(reply, await runJobSync(ctx, job, reply.raw));
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { JobEvent } from "@switchyard/contracts";
 import { fold } from "../fold.js";
 import { persistBatch } from "../persist.js";
-import { T0, completed, failed } from "../test-support/events.js";
+import { T0, cancelled, completed, failed } from "../test-support/events.js";
 import { catalog, testDatabase } from "../test-support/infra.js";
 import { createLedgerApp } from "./app.js";
 
@@ -13,12 +13,26 @@ let app: FastifyInstance;
 
 // Day 1 (2026-11-26): two gpt-4o-mini jobs of acme, one gpt-4o job of globex, one failure.
 // Day 2 (2026-11-27): one gpt-4o-mini job of acme. Each completed gpt-4o-mini job costs 0.000024.
+// Day 3 (2026-11-28): media of initech: an 8 s sora-2 video, two gpt-image-1 images and a cancelled video.
+const DAY3 = T0 + 2 * 86_400_000;
 const events: JobEvent[] = [
   completed({ jobId: "job_u1" }),
   completed({ jobId: "job_u2" }, { at: T0 + 13 * 3600_000 + 59 * 60_000 }), // 23:59 UTC, still day 1
   completed({ jobId: "job_u3", model: "gpt-4o", tenant: "globex" }, { route: "sim-gpt-4o" }),
   failed({ jobId: "job_u4", tenant: "globex" }),
   completed({ jobId: "job_u5", createdAt: T0 + DAY }, { at: T0 + DAY + 600 }),
+  completed(
+    { jobId: "video_u6", tenant: "initech", kind: "video", model: "sora-2", createdAt: DAY3 },
+    { at: DAY3 + 600, route: "sim-sora-2", usage: null, units: { images: 0, videoSeconds: 8 } },
+  ),
+  completed(
+    { jobId: "job_u7", tenant: "initech", kind: "image", model: "gpt-image-1", createdAt: DAY3 },
+    { at: DAY3 + 600, route: "sim-gpt-image-1", usage: null, units: { images: 2, videoSeconds: 0 } },
+  ),
+  cancelled(
+    { jobId: "video_u8", tenant: "initech", kind: "video", model: "sora-2", createdAt: DAY3 },
+    { at: DAY3 + 700, route: "sim-sora-2", usage: null, units: null },
+  ),
 ];
 
 beforeAll(async () => {
@@ -64,6 +78,8 @@ describe("GET /v1/usage", () => {
         total_tokens: 120,
         cached_tokens: 40,
         reasoning_tokens: 5,
+        images: 0,
+        video_seconds: 0,
         cost_usd: 0.00045, // (100 * 2.5 + 20 * 10) / 1e6: sim-gpt-4o has no cached price
       },
       {
@@ -75,6 +91,8 @@ describe("GET /v1/usage", () => {
         total_tokens: 240,
         cached_tokens: 80,
         reasoning_tokens: 10,
+        images: 0,
+        video_seconds: 0,
         cost_usd: 0.000048,
       },
       {
@@ -86,8 +104,55 @@ describe("GET /v1/usage", () => {
         total_tokens: 120,
         cached_tokens: 40,
         reasoning_tokens: 5,
+        images: 0,
+        video_seconds: 0,
         cost_usd: 0.000024,
       },
+    ]);
+  });
+
+  it("sums images and video seconds, priced per image and per second, with cancelled jobs counted", async () => {
+    const { status, body } = await get("/v1/usage?from=2026-11-28&to=2026-11-28");
+    expect(status).toBe(200);
+    expect(body.data).toEqual([
+      {
+        day: "2026-11-28",
+        model: "gpt-image-1",
+        requests: 1,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        cached_tokens: 0,
+        reasoning_tokens: 0,
+        images: 2,
+        video_seconds: 0,
+        cost_usd: 0.08,
+      },
+      {
+        day: "2026-11-28",
+        model: "sora-2",
+        requests: 2,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        cached_tokens: 0,
+        reasoning_tokens: 0,
+        images: 0,
+        video_seconds: 8,
+        cost_usd: 0.8,
+      },
+    ]);
+    const daily = await fixture.db
+      .selectFrom("usage_daily")
+      .selectAll()
+      .where("tenant", "=", "initech")
+      .orderBy("model")
+      .execute();
+    expect(
+      daily.map((d) => [d.model, d.requests, d.cancelled_requests, d.images, d.video_seconds, d.cost_usd]),
+    ).toEqual([
+      ["gpt-image-1", 1, 0, 2, 0, 0.08],
+      ["sora-2", 2, 1, 0, 8, 0.8],
     ]);
   });
 
@@ -103,6 +168,7 @@ describe("GET /v1/usage", () => {
     expect(byTenant.body.data.map((d) => [d.tenant, d.requests, d.cost_usd])).toEqual([
       ["acme", 3, 0.000072],
       ["globex", 2, 0.00045],
+      ["initech", 3, 0.88],
     ]);
     const filtered = await get("/v1/usage?tenant=globex&model=gpt-4o-mini&group_by=model,tenant,day");
     expect(filtered.body.data).toEqual([
@@ -113,6 +179,8 @@ describe("GET /v1/usage", () => {
       [null, 1],
       ["sim-gpt-4o", 1],
       ["sim-gpt-4o-mini", 3],
+      ["sim-gpt-image-1", 1],
+      ["sim-sora-2", 2],
     ]);
   });
 

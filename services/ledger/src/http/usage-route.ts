@@ -42,7 +42,8 @@ export const UsageParams = z
   .refine((p) => !p.from || !p.to || p.from <= p.to, { path: ["to"], message: "must not be before from" });
 
 /**
- * `GET /v1/usage`: requests, tokens and cost summed by day (UTC), model, tenant and/or route.
+ * `GET /v1/usage`: requests, tokens, images, video seconds and cost summed by day (UTC), model,
+ * tenant and/or route.
  *
  * @example
  * GET /v1/usage?from=2026-11-01&to=2026-11-30&group_by=model,day

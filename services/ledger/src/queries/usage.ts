@@ -26,6 +26,8 @@ export interface UsageBucket {
   total_tokens: number;
   cached_tokens: number;
   reasoning_tokens: number;
+  images: number;
+  video_seconds: number;
   cost_usd: number;
 }
 
@@ -39,7 +41,15 @@ const GROUP_EXPRESSIONS: Record<UsageGroup, RawBuilder<unknown>> = {
 /** Output order: day, then model, then the rest. */
 const ORDER: readonly UsageGroup[] = ["day", "model", "tenant", "route"];
 
-const SUMS = ["prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens"] as const;
+const SUMS = [
+  "prompt_tokens",
+  "completion_tokens",
+  "total_tokens",
+  "cached_tokens",
+  "reasoning_tokens",
+  "images",
+  "video_seconds",
+] as const;
 
 /**
  * Sums the `usage` table (one row per finished job) by the requested keys. Days are UTC and
@@ -76,6 +86,8 @@ export async function queryUsage(db: Kysely<Database>, query: UsageQuery): Promi
       total_tokens: Number(row["total_tokens"]),
       cached_tokens: Number(row["cached_tokens"]),
       reasoning_tokens: Number(row["reasoning_tokens"]),
+      images: Number(row["images"]),
+      video_seconds: Number(row["video_seconds"]),
       cost_usd: Number(row["cost_usd"]),
     };
     const keys: Partial<UsageBucket> = {};

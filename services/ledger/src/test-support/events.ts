@@ -1,4 +1,12 @@
-import type { AttemptRecorded, JobCompleted, JobFailed, JobStarted } from "@switchyard/contracts";
+import type {
+  AttemptRecorded,
+  JobCancelled,
+  JobCompleted,
+  JobFailed,
+  JobProgressed,
+  JobStarted,
+  WebhookAttempted,
+} from "@switchyard/contracts";
 
 /** Epoch ms of 2026-11-26T10:00:00Z: fixed, so days in assertions are known. */
 export const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
@@ -9,6 +17,7 @@ interface Identity {
   model?: string;
   family?: string;
   createdAt?: number;
+  kind?: "chat" | "image" | "video";
 }
 
 function identity(job: Identity) {
@@ -16,7 +25,7 @@ function identity(job: Identity) {
     version: 1 as const,
     jobId: job.jobId,
     tenant: job.tenant ?? "acme",
-    kind: "chat" as const,
+    kind: job.kind ?? ("chat" as const),
     family: job.family ?? "openai",
     model: job.model ?? "gpt-4o-mini",
     createdAt: job.createdAt ?? T0,
@@ -61,6 +70,9 @@ export function completed(job: Identity, overrides: Partial<JobCompleted> = {}):
       prompt_tokens_details: { cached_tokens: 40 },
       completion_tokens_details: { reasoning_tokens: 5 },
     },
+    streamEnd: null,
+    webhook: null,
+    units: null,
     ...overrides,
   };
 }
@@ -81,6 +93,59 @@ export function failed(job: Identity, overrides: Partial<JobFailed> = {}): JobFa
       status: 502,
     },
     usage: null,
+    streamEnd: null,
+    webhook: null,
+    units: null,
+    ...overrides,
+  };
+}
+
+export function progressed(job: Identity, progress: number, overrides: Partial<JobProgressed> = {}): JobProgressed {
+  return {
+    ...identity(job),
+    type: "progress",
+    at: T0 + 100 + progress,
+    progress,
+    upstreamTaskId: null,
+    ...overrides,
+  };
+}
+
+export function cancelled(job: Identity, overrides: Partial<JobCancelled> = {}): JobCancelled {
+  return {
+    ...identity(job),
+    type: "cancelled",
+    at: T0 + 700,
+    route: "sim-gpt-4o-mini",
+    attempts: 1,
+    latencyMs: 690,
+    reason: "client",
+    usage: null,
+    streamEnd: null,
+    webhook: null,
+    units: null,
+    ...overrides,
+  };
+}
+
+export function webhookAttempted(
+  job: Identity,
+  attempt: number,
+  overrides: Partial<WebhookAttempted> = {},
+): WebhookAttempted {
+  return {
+    ...identity(job),
+    type: "webhook",
+    at: T0 + 1_000 + attempt * 1_000,
+    webhookId: `evt_${job.jobId.slice(job.jobId.indexOf("_") + 1)}`,
+    attempt,
+    url: "https://hooks.example.com/switchyard",
+    eventType: "job.completed",
+    httpStatus: 200,
+    outcome: "delivered",
+    error: null,
+    latencyMs: 120.4,
+    retryInMs: null,
     ...overrides,
   };
 }

@@ -14,7 +14,7 @@ import {
 export const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 export const pgAdminUrl = process.env.SWITCHYARD_TEST_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-/** Two priced routes, in USD per million tokens. */
+/** Priced routes: chat in USD per million tokens, images per image, video per second. */
 export const catalog: Catalog = parseCatalog(
   `
 routes:
@@ -28,9 +28,21 @@ routes:
     base_url: http://127.0.0.1:1/v1
     upstream_model: gpt-4o
     price: { input: 2.50, output: 10.00 }
+  sim-gpt-image-1:
+    dialect: openai
+    base_url: http://127.0.0.1:1/v1
+    upstream_model: gpt-image-1
+    price: { input: 5.00, output: 40.00, per_image: 0.04 }
+  sim-sora-2:
+    dialect: video-task
+    base_url: http://127.0.0.1:1/v1
+    upstream_model: sora-2
+    price: { per_second: 0.10 }
 models:
   gpt-4o-mini: { kind: chat, family: openai, routes: [sim-gpt-4o-mini, sim-gpt-4o] }
   gpt-4o: { kind: chat, family: openai, routes: [sim-gpt-4o] }
+  gpt-image-1: { kind: image, family: openai, routes: [sim-gpt-image-1] }
+  sora-2: { kind: video, family: video, routes: [sim-sora-2] }
 `,
   {},
 );

@@ -1,5 +1,5 @@
 import type { Route } from "@switchyard/catalog";
-import type { ChatCompletion, JobSubmitted } from "@switchyard/contracts";
+import type { ChatCompletion, JobSubmitted, Usage } from "@switchyard/contracts";
 import type { ChatOptions, ChatResult, ProviderAdapter } from "@switchyard/providers";
 import type { ProviderSource } from "../attempts.js";
 import type { Clock } from "../clock.js";
@@ -84,7 +84,7 @@ export function scriptedProviders(
     calls,
     forRoute(r: Route): ProviderAdapter {
       return {
-        async chat(_request, options) {
+        chat: async (_request, options) => {
           calls.push({ route: r.id, signal: options.signal });
           const step = scripts[r.id]?.shift();
           if (step === undefined) throw new Error(`no scripted answer left for route ${r.id}`);
@@ -94,4 +94,22 @@ export function scriptedProviders(
       };
     },
   };
+}
+
+/** Adapters built per route by the test: the media kinds and streams, which have no scripts. */
+export function fakeProviders(adapters: Record<string, ProviderAdapter>): ProviderSource & { routesAsked: string[] } {
+  const routesAsked: string[] = [];
+  return {
+    routesAsked,
+    forRoute(r: Route): ProviderAdapter {
+      routesAsked.push(r.id);
+      const adapter = adapters[r.id];
+      if (!adapter) throw new Error(`no fake adapter for route ${r.id}`);
+      return adapter;
+    },
+  };
+}
+
+export function usage(prompt = 3, completion = 2): Usage {
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
