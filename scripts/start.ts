@@ -93,7 +93,8 @@ async function main(): Promise<void> {
   for (const family of catalog.families()) {
     // A video job holds its message while it polls the upstream for minutes: that family's
     // worker needs many more jobs in flight than one whose calls take a second.
-    const workerEnv = family === "video" && !env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: "1000" } : {};
+    const workerEnv: Record<string, string> =
+      family === "video" && !env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: "1000" } : {};
     await start(
       `provider-worker-${family}`,
       "services/provider-worker/src/main.ts",
