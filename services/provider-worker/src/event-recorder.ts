@@ -1,0 +1,143 @@
+import { nextTurn, publishJson, type BusConnection, type StatusStore } from "@switchyard/bus";
+import {
+  TERMINAL_EVENT_TYPES,
+  eventMessageId,
+  type JobEvent,
+  type JobSubmitted,
+  type Names,
+  type TerminalEvent,
+} from "@switchyard/contracts";
+import type { Clock } from "./clock.js";
+import { cancelledEvent, completedEvent, failedEvent } from "./events.js";
+import type { JobMessage, Outcome } from "./job-context.js";
+import type { Logger } from "./logger.js";
+import type { Patiently } from "./patience.js";
+import { markFinished } from "./status-record.js";
+
+export interface EventRecorderDeps {
+  bus: Pick<BusConnection, "js" | "jsm">;
+  names: Names;
+  statusStore: Pick<StatusStore, "modify">;
+  clock: Clock;
+  config: { readonly backoffMaxMs: number; readonly logJobs: boolean };
+  logger: Logger;
+  patiently: Patiently;
+}
+
+export interface EventRecorder {
+  /** Publishes a non-terminal event, retrying while JetStream is unreachable; a lost one is logged, not fatal. */
+  publishPatiently(event: JobEvent): Promise<void>;
+  /** Whether the job has a `completed`, `failed` or `cancelled` event already. */
+  terminalEventExists(jobId: string): Promise<boolean>;
+  /**
+   * Records the outcome (a tracked job's status record, then the terminal event), retrying while
+   * NATS is unreachable, waits for `earlier` events, then acks. If it never lands, the job is
+   * nak'ed: its redelivery publishes again, and the dedup check acks it instead if this publish
+   * did land after all.
+   */
+  finish(
+    msg: JobMessage,
+    job: JobSubmitted,
+    outcome: Outcome,
+    receivedAt: number,
+    earlier?: Promise<unknown>,
+  ): Promise<void>;
+  /** Acks or naks, best effort once the connection is closed (shutdown): the job is redelivered then. */
+  settleMessage(settle: () => void, jobId: string): void;
+}
+
+/** How a job's outcome reaches JetStream and the status record: the one place that acks. */
+export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
+  const { bus, names, statusStore, clock, config, logger, patiently } = deps;
+
+  // Publishes wait for the turn's end so that concurrent jobs' events share socket writes.
+  const publish = async (event: JobEvent) => {
+    await nextTurn();
+    return publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, {
+      msgId: eventMessageId(event),
+      attributes: { "switchyard.job_id": event.jobId, "switchyard.event": event.type },
+    });
+  };
+
+  const settleMessage = (settle: () => void, jobId: string): void => {
+    try {
+      settle();
+    } catch (error) {
+      logger.warn("could not ack or nak the job message; it will be redelivered", { jobId, error });
+    }
+  };
+
+  /**
+   * A tracked job's record learns the outcome first: the first terminal status in the record
+   * wins. If a cancel got there before us, the job is reported `cancelled`, with the usage the
+   * upstream charged anyway.
+   */
+  const recordOutcome = async (job: JobSubmitted, event: TerminalEvent): Promise<TerminalEvent> => {
+    const record = await statusStore.modify(job.tenant, job.id, markFinished(event));
+    if (record?.status !== "cancelled" || event.type === "cancelled") return event;
+    const { route, attempts, latencyMs, usage, units, streamEnd, chunks } = event;
+    const facts = { route, attempts, latencyMs, usage, units, streamEnd, chunks, reason: "client" as const };
+    return cancelledEvent(job, facts, event.at);
+  };
+
+  const terminalEvent = (job: JobSubmitted, outcome: Outcome, receivedAt: number): TerminalEvent => {
+    const now = clock.now();
+    const facts = { ...outcome, latencyMs: now - receivedAt };
+    switch (outcome.type) {
+      case "completed":
+        return completedEvent(job, { ...facts, route: outcome.route, result: outcome.result }, now);
+      case "failed":
+        return failedEvent(job, { ...facts, error: outcome.error }, now);
+      case "cancelled":
+        return cancelledEvent(job, { ...facts, reason: outcome.reason }, now);
+    }
+  };
+
+  return {
+    publishPatiently: async (event) => {
+      try {
+        await patiently(`publish the ${event.type} event`, () => publish(event));
+      } catch (error) {
+        logger.error(`could not publish the ${event.type} event`, { jobId: event.jobId, error });
+      }
+    },
+
+    // `getMessage` answers null when the subject has no message.
+    terminalEventExists: async (jobId) => {
+      const found = await Promise.all(
+        TERMINAL_EVENT_TYPES.map((type) =>
+          bus.jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, type) }),
+        ),
+      );
+      return found.some((message) => message !== null);
+    },
+
+    finish: async (msg, job, outcome, receivedAt, earlier = Promise.resolve()) => {
+      let event = terminalEvent(job, outcome, receivedAt);
+      let recorded = job.tracked !== true;
+      try {
+        await patiently("publish the final event", async () => {
+          if (!recorded) {
+            event = await recordOutcome(job, event);
+            recorded = true;
+          }
+          await publish(event);
+        });
+      } catch (error) {
+        logger.error("could not publish the final event; the job will be redelivered", { jobId: job.id, error });
+        settleMessage(() => msg.nak(config.backoffMaxMs), job.id);
+        return;
+      }
+      // The started, attempt and progress events go before the ack: once the job is acked,
+      // nothing may be missing. They are published concurrently with the terminal one, which is
+      // what the waiting client needs first.
+      await earlier;
+      settleMessage(() => msg.ack(), job.id);
+      if (config.logJobs) {
+        logger.info(`job ${event.type}`, { jobId: job.id, attempts: event.attempts, latencyMs: event.latencyMs });
+      }
+    },
+
+    settleMessage,
+  };
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import type { Model } from "@switchyard/catalog";
+import { UpstreamRejectedError, UpstreamUnavailableError, type TokenChunk } from "@switchyard/contracts";
+import type { ChatStreamEvent, ProviderAdapter } from "@switchyard/providers";
+import { fakeContext } from "../test-support/context.js";
+import { fakeProviders, job, route } from "../test-support/fakes.js";
+import { createManualClock, settle } from "../test-support/manual-clock.js";
+import { finish, role, scriptedStream, text, type ScriptedStream } from "../test-support/streams.js";
+import { createChatStreamHandler } from "./chat-stream.js";
+import type { TokenChannel } from "./token-channel.js";
+
+const config = {
+  maxAttemptsPerRoute: 2,
+  backoffBaseMs: 10,
+  backoffMaxMs: 10,
+  maxRetryAfterMs: 1000,
+  streamWindow: 2,
+  streamStallMs: 5000,
+};
+const model: Model = {
+  id: "chat-model",
+  kind: "chat",
+  family: "openai",
+  ownedBy: "x",
+  created: 1,
+  routes: [route("a"), route("b")],
+};
+
+function streamingAdapter(
+  scripts: Array<Array<ChatStreamEvent | Error | "hang">>,
+  calls: ScriptedStream[],
+): ProviderAdapter {
+  return {
+    chatStream: (_request, { signal }) => {
+      const script = scripts.shift();
+      if (!script) throw new Error("no stream scripted");
+      const { events, state } = scriptedStream(script, signal);
+      calls.push(state);
+      return events;
+    },
+  };
+}
+
+function setup(scripts: Record<string, Array<Array<ChatStreamEvent | Error | "hang">>>) {
+  const clock = createManualClock();
+  const calls: ScriptedStream[] = [];
+  const chunks: TokenChunk[] = [];
+  let credit: (seq: number) => void = () => undefined;
+  let closed = false;
+  const channel: TokenChannel = {
+    publish: (chunk) => chunks.push(structuredClone(chunk)),
+    onCredit: (listener) => (credit = listener),
+    close: () => (closed = true),
+  };
+  const adapters = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, streamingAdapter(s, calls)]));
+  const handler = createChatStreamHandler({
+    providers: fakeProviders(adapters),
+    clock,
+    config,
+    random: () => 0,
+    openTokenChannel: () => channel,
+  });
+  const ctx = fakeContext(job({ stream: true, deadlineAt: clock.now() + 60_000 }), model);
+  return {
+    clock,
+    calls,
+    chunks,
+    ctx,
+    credit: (seq: number) => credit(seq),
+    isClosed: () => closed,
+    run: () => handler(ctx),
+  };
+}
+
+describe("streamed chat handler", () => {
+  it("falls back to the next route when every attempt fails before the first chunk", async () => {
+    const outage = new UpstreamUnavailableError("upstream returned 503");
+    const s = setup({ a: [[role(), outage], [outage]], b: [[role(), text("from b"), finish()]] });
+    const outcome = await s.run();
+    expect(outcome).toMatchObject({ type: "completed", route: "b", attempts: 3, streamEnd: "done", chunks: 2 });
+    expect(s.chunks).toEqual([
+      { seq: 1, delta: { role: "assistant", content: "from b" }, finish_reason: null },
+      { seq: 2, delta: {}, finish_reason: "stop" },
+    ]);
+    expect(s.ctx.events.map((e) => e.type === "attempt" && `${e.route}:${e.outcome}`)).toEqual([
+      "a:error",
+      "a:error",
+      "b:ok",
+    ]);
+    expect(s.isClosed()).toBe(true);
+  });
+
+  it("answers an empty stream by retrying, and stops at a rejection", async () => {
+    const empty = setup({
+      a: [
+        [role(), finish()],
+        [role(), text("second"), finish()],
+      ],
+      b: [],
+    });
+    expect(await empty.run()).toMatchObject({ type: "completed", route: "a", attempts: 2 });
+    const rejected = setup({ a: [[new UpstreamRejectedError("upstream returned 400", 400)]], b: [] });
+    expect(await rejected.run()).toMatchObject({
+      type: "failed",
+      attempts: 1,
+      streamEnd: "error",
+      chunks: 0,
+      error: { code: "upstream_rejected", status: 400 },
+    });
+    expect(rejected.chunks).toEqual([]);
+  });
+
+  it("cancels as client_closed when no credit comes for the stall time, closing the upstream", async () => {
+    const s = setup({ a: [[role(), text("one "), text("two "), text("three "), finish()]] });
+    const running = s.run();
+    for (let i = 0; i < 20 && s.chunks.length < 2; i++) await settle();
+    expect(s.chunks.map((c) => c.delta.content)).toEqual(["one ", "two "]);
+    await s.clock.advance(4999);
+    expect(s.ctx.cancelReason()).toBeNull();
+    s.credit(1);
+    await settle();
+    await s.clock.advance(4999);
+    expect(s.chunks).toHaveLength(3);
+    expect(s.ctx.cancelReason()).toBeNull();
+    await s.clock.advance(5000);
+    const outcome = await running;
+    expect(s.ctx.cancelReason()).toBe("client_closed");
+    expect(outcome).toMatchObject({
+      type: "cancelled",
+      reason: "client_closed",
+      streamEnd: "client_closed",
+      chunks: 3,
+    });
+    expect(s.calls[0]?.closed).toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { ChatCompletionRequest } from "@switchyard/contracts";
+import { StreamAssembly, carriesOutput } from "./stream-assembly.js";
+
+const request: ChatCompletionRequest = {
+  model: "m",
+  messages: [
+    { role: "system", content: "Be brief." },
+    { role: "user", content: [{ type: "text", text: "Hello there" }, { type: "image_url" }] },
+  ],
+};
+
+describe("StreamAssembly", () => {
+  it("concatenates text and reports the upstream's usage when it came", () => {
+    const answer = new StreamAssembly();
+    answer.add({ type: "delta", delta: { role: "assistant", content: "" } });
+    answer.add({ type: "delta", delta: { content: "Hi " } });
+    answer.add({ type: "delta", delta: { content: "you" } });
+    answer.add({ type: "usage", usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } });
+    expect(answer.completion("stop", request).choices).toEqual([
+      { index: 0, message: { role: "assistant", content: "Hi you" }, logprobs: null, finish_reason: "stop" },
+    ]);
+    expect(answer.usage(request)).toEqual({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 });
+  });
+
+  it("merges tool-call pieces by index, with null content like a synchronous answer", () => {
+    const answer = new StreamAssembly();
+    answer.add({
+      type: "delta",
+      delta: { tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "get_", arguments: "" } }] },
+    });
+    answer.add({
+      type: "delta",
+      delta: { tool_calls: [{ index: 0, function: { name: "weather", arguments: '{"city":' } }] },
+    });
+    answer.add({
+      type: "delta",
+      delta: { tool_calls: [{ index: 1, id: "call_b", function: { name: "now", arguments: "{}" } }] },
+    });
+    answer.add({ type: "delta", delta: { tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] } });
+    expect(answer.completion("tool_calls", request).choices[0]?.message).toEqual({
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+        { id: "call_b", type: "function", function: { name: "now", arguments: "{}" } },
+      ],
+    });
+  });
+
+  it("estimates usage at four characters a token when the upstream never reported it", () => {
+    const answer = new StreamAssembly();
+    answer.add({ type: "delta", delta: { content: "abcdefghi" } });
+    // Prompt: "Be brief." (9) + "Hello there" (11) = 20 characters.
+    expect(answer.usage(request)).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+  });
+
+  it("knows a role-only delta carries no output", () => {
+    expect(carriesOutput({ role: "assistant", content: "" })).toBe(false);
+    expect(carriesOutput({ content: "x" })).toBe(true);
+    expect(carriesOutput({ refusal: "no" })).toBe(true);
+    expect(carriesOutput({ tool_calls: [{ index: 0 }] })).toBe(true);
+  });
+});

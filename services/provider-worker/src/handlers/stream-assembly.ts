@@ -1,0 +1,110 @@
+import type { ChatCompletion, ChatCompletionRequest, FinishReason, ToolCall, Usage } from "@switchyard/contracts";
+import type { ChatStreamEvent } from "@switchyard/providers";
+
+type Delta = Extract<ChatStreamEvent, { type: "delta" }>["delta"];
+
+interface ToolCallParts {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** Whether a delta carries any of the answer (text, a refusal, a tool call), not only the role. */
+export function carriesOutput(delta: Delta): boolean {
+  return Boolean(delta.content) || Boolean(delta.refusal) || (delta.tool_calls?.length ?? 0) > 0;
+}
+
+/** OpenAI's rule of thumb, about four characters per token: for usage nobody reported. */
+const estimateTokens = (chars: number): number => Math.ceil(chars / 4);
+
+function promptChars(request: ChatCompletionRequest): number {
+  let chars = 0;
+  for (const message of request.messages) {
+    const content = message.content;
+    if (typeof content === "string") chars += content.length;
+    else if (Array.isArray(content)) {
+      for (const part of content) if (typeof part.text === "string") chars += part.text.length;
+    }
+  }
+  return chars;
+}
+
+/**
+ * Builds the whole answer of a streamed chat from its deltas, the way an OpenAI client
+ * accumulates chunks: text and refusal concatenated, tool calls merged by `index` (the id and
+ * name come once, the arguments in pieces).
+ */
+export class StreamAssembly {
+  #content = "";
+  #refusal = "";
+  #sawRefusal = false;
+  #toolCalls = new Map<number, ToolCallParts>();
+  #usage: Usage | null = null;
+
+  add(event: ChatStreamEvent): void {
+    if (event.type === "usage") {
+      this.#usage = event.usage;
+      return;
+    }
+    if (event.type !== "delta") return;
+    const { delta } = event;
+    if (typeof delta.content === "string") {
+      this.#content += delta.content;
+    }
+    if (typeof delta.refusal === "string") {
+      this.#refusal += delta.refusal;
+      this.#sawRefusal = true;
+    }
+    for (const [position, part] of (delta.tool_calls ?? []).entries()) {
+      const index = typeof part["index"] === "number" ? part["index"] : position;
+      const fn = (part["function"] ?? {}) as { name?: unknown; arguments?: unknown };
+      const call = this.#toolCalls.get(index) ?? { id: "", name: "", arguments: "" };
+      if (typeof part["id"] === "string") call.id = part["id"];
+      if (typeof fn.name === "string") call.name += fn.name;
+      if (typeof fn.arguments === "string") call.arguments += fn.arguments;
+      this.#toolCalls.set(index, call);
+    }
+  }
+
+  /** Characters of the answer streamed so far, for a usage estimate. */
+  get outputChars(): number {
+    let chars = this.#content.length + this.#refusal.length;
+    for (const call of this.#toolCalls.values()) chars += call.name.length + call.arguments.length;
+    return chars;
+  }
+
+  /** The usage the upstream reported, or an estimate from what was streamed and the prompt. */
+  usage(request: ChatCompletionRequest): Usage {
+    if (this.#usage) return this.#usage;
+    const prompt = estimateTokens(promptChars(request));
+    const completion = estimateTokens(this.outputChars);
+    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+
+  /** The answer as an upstream `chat.completion` (the caller turns it into the client's). */
+  completion(finishReason: FinishReason, request: ChatCompletionRequest): ChatCompletion {
+    const toolCalls: ToolCall[] = [...this.#toolCalls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, call]) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }));
+    return {
+      id: "chatcmpl-stream",
+      object: "chat.completion",
+      created: 0,
+      model: request.model,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: this.#content.length > 0 || toolCalls.length === 0 ? this.#content : null,
+            ...(this.#sawRefusal && { refusal: this.#refusal }),
+            ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
+          },
+          logprobs: null,
+          finish_reason: finishReason,
+        },
+      ],
+      usage: this.usage(request),
+    };
+  }
+}

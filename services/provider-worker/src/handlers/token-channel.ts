@@ -1,0 +1,114 @@
+import { encodeJson, type BusConnection } from "@switchyard/bus";
+import { FlowCredit, type Names, type TokenChunk } from "@switchyard/contracts";
+import { subscribeJson } from "../subscribe-json.js";
+
+/** Where a streamed job's chunks go and its credits come from: core NATS in production. */
+export interface TokenChannel {
+  publish(chunk: TokenChunk): void;
+  /** Receives each `FlowCredit` the ingress sends. */
+  onCredit(listener: (seq: number) => void): void;
+  close(): void;
+}
+
+export type OpenTokenChannel = (jobId: string) => TokenChannel;
+
+/**
+ * Chunks on `tokenSubject`, credits from `flowSubject`. Plain core publishes without trace
+ * headers: a header per token would double the bytes of a chunk, and the job's trace is carried
+ * by its events. The credit subscription is made here, before the first chunk goes out.
+ */
+export function natsTokenChannels(
+  nc: Pick<BusConnection["nc"], "subscribe" | "publish">,
+  names: Names,
+): OpenTokenChannel {
+  return (jobId) => {
+    const subject = names.tokenSubject(jobId);
+    let listener: (seq: number) => void = () => undefined;
+    const credits = subscribeJson(nc, names.flowSubject(jobId), FlowCredit, (credit) => listener(credit.seq));
+    return {
+      publish: (chunk) => nc.publish(subject, encodeJson(chunk)),
+      onCredit: (l) => {
+        listener = l;
+      },
+      close: () => credits.close(),
+    };
+  };
+}
+
+type Delta = TokenChunk["delta"];
+
+/** Plain text with nothing else: the only deltas two of which can become one chunk. */
+function isTextOnly(delta: Delta): delta is { content: string } {
+  return typeof delta.content === "string" && Object.keys(delta).every((key) => key === "content");
+}
+
+/**
+ * A merged chunk stops growing here. An upstream that always has data buffered would otherwise
+ * keep one turn going (each `next()` resolves in a microtask) and grow one chunk without end.
+ */
+const MAX_MERGED_CHARS = 1024;
+
+/**
+ * Numbers chunks from 1 and publishes them in order. Text deltas that arrive within one
+ * event-loop turn (several SSE events in one socket read) go out as one chunk: fewer NATS
+ * messages, the same text, the same order. The pending chunk leaves at the end of the turn, or
+ * earlier when a delta that cannot join it arrives.
+ */
+export class ChunkWriter {
+  #seq = 0;
+  #pending: TokenChunk | null = null;
+  #scheduled = false;
+  #failure: unknown = null;
+
+  constructor(private readonly publish: (chunk: TokenChunk) => void) {}
+
+  /** The sequence number of the last chunk written (published or about to be). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  write(delta: Delta, finishReason: string | null = null): void {
+    this.#rethrow();
+    const pending = this.#pending;
+    if (
+      pending &&
+      finishReason === null &&
+      pending.finish_reason === null &&
+      isTextOnly(delta) &&
+      pending.delta.tool_calls === undefined &&
+      pending.delta.refusal == null &&
+      pending.delta.content !== null &&
+      (pending.delta.content?.length ?? 0) < MAX_MERGED_CHARS
+    ) {
+      pending.delta.content = (pending.delta.content ?? "") + delta.content;
+      return;
+    }
+    this.flush();
+    this.#pending = { seq: ++this.#seq, delta: { ...delta }, finish_reason: finishReason };
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        try {
+          this.flush();
+        } catch (error) {
+          // No caller to throw to in a timer; the stream loop gets it on its next write or flush.
+          this.#failure = error;
+        }
+      });
+    }
+  }
+
+  /** Publishes the pending chunk now: before waiting for credit, and before the terminal event. */
+  flush(): void {
+    this.#rethrow();
+    const chunk = this.#pending;
+    if (!chunk) return;
+    this.#pending = null;
+    this.publish(chunk);
+  }
+
+  #rethrow(): void {
+    if (this.#failure !== null) throw this.#failure;
+  }
+}

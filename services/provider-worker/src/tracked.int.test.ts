@@ -1,0 +1,139 @@
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { JobCancelled, JobCompleted } from "@switchyard/contracts";
+import type { ChatResult } from "@switchyard/providers";
+import { fakeProviders, ok } from "./test-support/fakes.js";
+import { openHarness, waitFor, type Harness } from "./test-support/harness.js";
+
+async function harness(): Promise<Harness> {
+  const h = await openHarness();
+  onTestFinished(() => h.close());
+  return h;
+}
+
+describe("tracked jobs against NATS", () => {
+  it("keeps the status record current: in progress, then completed with the result and usage", async () => {
+    const h = await harness();
+    const seen: string[] = [];
+    const job = h.newJob({ tracked: true, metadata: { order: "42" }, webhook: { url: "https://hooks.test/x" } });
+    await h.startWorker({
+      providers: fakeProviders({
+        "chat-a": {
+          chat: async () => {
+            const record = await h.statusStore.get(job.tenant, job.id);
+            seen.push(`${record?.record.status}:${record?.record.startedAt !== null}`);
+            return ok("tracked answer");
+          },
+        },
+      }),
+    });
+    await h.createRecord(job);
+    const s = await h.submit(job);
+    const terminal = (await s.terminal()) as JobCompleted;
+    await h.jobsAcked();
+
+    expect(seen).toEqual(["in_progress:true"]);
+    expect(terminal.webhook).toEqual({ url: "https://hooks.test/x" });
+    const record = (await h.statusStore.get(job.tenant, job.id))?.record;
+    expect(record).toMatchObject({
+      status: "completed",
+      progress: 100,
+      result: terminal.result,
+      usage: terminal.usage,
+      error: null,
+      finishedAt: terminal.at,
+      metadata: { order: "42" },
+    });
+  });
+
+  it("reports a job cancelled while queued as cancelled, without calling the upstream", async () => {
+    const h = await harness();
+    const calls: string[] = [];
+    await h.startWorker({
+      providers: fakeProviders({
+        "chat-a": {
+          chat: async () => {
+            calls.push("chat-a");
+            return ok();
+          },
+        },
+      }),
+    });
+    const job = h.newJob({ tracked: true });
+    await h.createRecord(job, { status: "cancelled", finishedAt: Date.now() });
+    const s = await h.submit(job);
+    const terminal = (await s.terminal()) as JobCancelled;
+    await h.jobsAcked();
+
+    expect(terminal).toMatchObject({ type: "cancelled", reason: "client", attempts: 0, route: null, usage: null });
+    expect(s.events().map((e) => e.type)).toEqual(["cancelled"]);
+    expect(calls).toEqual([]);
+    expect((await h.statusStore.get(job.tenant, job.id))?.record.status).toBe("cancelled");
+  });
+
+  it("aborts the upstream call on a cancel request and reports cancelled", async () => {
+    const h = await harness();
+    let aborted = false;
+    let started = false;
+    await h.startWorker({
+      providers: fakeProviders({
+        "chat-a": {
+          chat: (_request, { signal }) =>
+            new Promise<ChatResult>((_resolve, reject) => {
+              started = true;
+              signal.addEventListener("abort", () => {
+                aborted = true;
+                reject(new Error("aborted"));
+              });
+            }),
+        },
+      }),
+    });
+    const job = h.newJob({ tracked: true });
+    await h.createRecord(job);
+    const s = await h.submit(job);
+    await waitFor(() => started);
+    await h.statusStore.modify(job.tenant, job.id, (r) => ({ ...r, status: "cancelled", finishedAt: Date.now() }));
+    s.cancel("client");
+    const terminal = await s.terminal();
+    await h.jobsAcked();
+
+    expect(aborted).toBe(true);
+    expect(terminal).toMatchObject({ type: "cancelled", reason: "client", route: "chat-a", attempts: 1 });
+    expect(s.events().filter((e) => e.type === "attempt")).toHaveLength(1);
+  });
+
+  it("lets a cancel recorded first win over a late answer, keeping the usage the upstream charged", async () => {
+    const h = await harness();
+    const job = h.newJob({ tracked: true });
+    await h.startWorker({
+      providers: fakeProviders({
+        "chat-a": {
+          chat: async () => {
+            // The client cancels while the answer is on its way; the cancel request itself is lost.
+            await h.statusStore.modify(job.tenant, job.id, (r) => ({
+              ...r,
+              status: "cancelled",
+              finishedAt: Date.now(),
+            }));
+            return ok("too late");
+          },
+        },
+      }),
+    });
+    await h.createRecord(job);
+    const s = await h.submit(job);
+    const terminal = (await s.terminal()) as JobCancelled;
+    await h.jobsAcked();
+
+    expect(terminal).toMatchObject({
+      type: "cancelled",
+      reason: "client",
+      route: "chat-a",
+      attempts: 1,
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    });
+    expect(s.events().filter((e) => e.type === "completed")).toEqual([]);
+    const record = (await h.statusStore.get(job.tenant, job.id))?.record;
+    expect(record).toMatchObject({ status: "cancelled", result: null, usage: { prompt_tokens: 3 } });
+  });
+});
