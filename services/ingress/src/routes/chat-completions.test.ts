@@ -219,14 +219,16 @@ describe("POST /v1/chat/completions: refusals", () => {
     expect(res.json().error).toMatchObject({ type: "invalid_request_error", param: "model" });
   });
 
-  it("400s stream: true until streaming exists", async () => {
-    const res = await post(chatBody({ stream: true }));
+  it("refuses a bad streamed request with a plain JSON 400, before any event is sent", async () => {
+    const before = h.published.length;
+    const res = await post(chatBody({ stream: true, temperature: 7 }));
     expect(res.statusCode).toBe(400);
-    expect(res.json().error).toMatchObject({
-      type: "invalid_request_error",
-      param: "stream",
-      message: "streaming is not supported yet",
-    });
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.json().error).toMatchObject({ type: "invalid_request_error", param: "temperature" });
+    const wrongKind = await post(chatBody({ stream: true, model: "gpt-image-1" }));
+    expect(wrongKind.statusCode).toBe(400);
+    expect(wrongKind.json().error.param).toBe("model");
+    expect(h.published.length).toBe(before);
   });
 });
 

@@ -160,11 +160,7 @@ export interface FakeWorker {
   stop(): Promise<void>;
 }
 
-export async function startFakeWorker(
-  bus: BusConnection,
-  names: Names,
-  artifacts: ArtifactStore,
-): Promise<FakeWorker> {
+export async function startFakeWorker(bus: BusConnection, names: Names, artifacts: ArtifactStore): Promise<FakeWorker> {
   const consumerName = await ensureWorkerConsumer(bus.jsm, names, "openai", { ackWaitMs: 5_000 });
   const consumer = await bus.js.consumers.get(names.jobsStream, consumerName);
   const streams = new Map<string, StreamProgress>();
@@ -448,9 +444,10 @@ export async function createHarness(
   };
 }
 
-/** Removes the namespace's streams, the artifact store's included. */
+/** Removes the namespace's streams, those behind its object store and KV buckets included. */
 export async function deleteStreams(bus: BusConnection, names: Names): Promise<void> {
-  for (const stream of [names.jobsStream, names.eventsStream, `OBJ_${names.artifactsBucket}`]) {
+  const buckets = [`OBJ_${names.artifactsBucket}`, `KV_${names.statusBucket}`, `KV_${names.tasksBucket}`];
+  for (const stream of [names.jobsStream, names.eventsStream, ...buckets]) {
     await bus.jsm.streams.delete(stream).catch(() => false);
   }
 }
