@@ -27,15 +27,16 @@ export interface ArtifactStore {
  * `chunks` lets `getStream` read chunk by chunk as the reader asks (see `openChunkStream`);
  * without it, streams come from `ObjectStore.get`, which buffers ahead without bound.
  */
-export function createArtifactStore(
-  os: ObjectStore,
-  chunks?: { js: JetStreamClient; bucket: string },
-): ArtifactStore {
+export function createArtifactStore(os: ObjectStore, chunks?: { js: JetStreamClient; bucket: string }): ArtifactStore {
   const info = async (name: string): Promise<ArtifactInfo | null> => {
     const i = await os.info(name);
     if (!i || i.deleted) return null;
     // Headers answer "" for a missing header, so `??` would never reach the description.
-    return { name, bytes: i.size, contentType: i.headers?.get("content-type") || i.description || "application/octet-stream" };
+    return {
+      name,
+      bytes: i.size,
+      contentType: i.headers?.get("content-type") || i.description || "application/octet-stream",
+    };
   };
   return {
     put: async (name, data, contentType) => {
@@ -61,7 +62,11 @@ export function createArtifactStore(
 }
 
 /** Opens (creating if needed) the artifacts object store. */
-export async function openArtifactStore(js: JetStreamClient, names: Names, options: { replicas?: number } = {}): Promise<ArtifactStore> {
+export async function openArtifactStore(
+  js: JetStreamClient,
+  names: Names,
+  options: { replicas?: number } = {},
+): Promise<ArtifactStore> {
   const os = await new Objm(js).create(names.artifactsBucket, { replicas: options.replicas ?? 1 });
   return createArtifactStore(os, { js, bucket: names.artifactsBucket });
 }

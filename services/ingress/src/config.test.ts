@@ -94,4 +94,23 @@ describe("loadConfig", () => {
       /SIGNING_SECRET must be set in production/,
     );
   });
+  it("reads the tracked-job settings", () => {
+    expect(loadConfig({})).toMatchObject({
+      asyncJobTtlMs: 24 * 3600_000,
+      webhookAllowPrivate: false,
+      videoInputMaxBytes: 20 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({ ASYNC_JOB_TTL_MS: "60000", WEBHOOK_ALLOW_PRIVATE: "TRUE", VIDEO_INPUT_MAX_BYTES: "1024" }),
+    ).toMatchObject({ asyncJobTtlMs: 60_000, webhookAllowPrivate: true, videoInputMaxBytes: 1024 });
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: "sometimes" })).toThrow(/WEBHOOK_ALLOW_PRIVATE/);
+    expect(() => loadConfig({ ASYNC_JOB_TTL_MS: "0" })).toThrow(/ASYNC_JOB_TTL_MS/);
+  });
+
+  it("refuses tenant names that cannot be KV key and subject tokens", () => {
+    expect([...loadConfig({ SWITCHYARD_API_KEYS: "sk-a=Team_1-x" }).apiKeys.values()]).toEqual(["Team_1-x"]);
+    for (const tenant of ["a.b", "a*", "a>", "a:b", "a/b", "ü", "x".repeat(65)]) {
+      expect(() => loadConfig({ SWITCHYARD_API_KEYS: `sk-a=${tenant}` }), tenant).toThrow(/entry 1: the tenant/);
+    }
+  });
 });

@@ -1,0 +1,77 @@
+import type { FastifyRequest } from "fastify";
+import type { FastifyMultipartBaseOptions } from "@fastify/multipart";
+import { BrokerError, InvalidRequestError } from "@switchyard/contracts";
+
+export interface UploadedImage {
+  readonly data: Buffer;
+  readonly contentType: string;
+}
+
+export interface VideoForm {
+  /** The text fields, as the JSON body would carry them (every value a string). */
+  readonly fields: Record<string, string>;
+  readonly inputReference: UploadedImage | undefined;
+}
+
+const FILE_FIELD = "input_reference";
+const MAX_FIELD_BYTES = 256 * 1024;
+const MAX_FIELDS = 16;
+
+/** Limits for `@fastify/multipart`: one file, a few short fields; the rest is refused while parsing. */
+export function videoFormLimits(maxFileBytes: number): FastifyMultipartBaseOptions["limits"] {
+  return { fileSize: maxFileBytes, files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 };
+}
+
+/**
+ * Reads `POST /v1/videos` sent as multipart/form-data, as the OpenAI SDK sends it: text fields
+ * plus an optional `input_reference` image, held in memory (it is bounded by `maxFileBytes`)
+ * because it goes to the object store whole.
+ */
+export async function readVideoForm(request: FastifyRequest, maxFileBytes: number): Promise<VideoForm> {
+  const fields: Record<string, string> = {};
+  let inputReference: UploadedImage | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === "field") {
+        if (part.valueTruncated || typeof part.value !== "string") {
+          throw new InvalidRequestError(`The field '${part.fieldname}' is too long.`, {
+            param: part.fieldname,
+            code: "invalid_value",
+          });
+        }
+        if (part.fieldname in fields) {
+          throw new InvalidRequestError(`The field '${part.fieldname}' is repeated.`, {
+            param: part.fieldname,
+            code: "invalid_value",
+          });
+        }
+        fields[part.fieldname] = part.value;
+        continue;
+      }
+      if (part.fieldname !== FILE_FIELD) {
+        throw new InvalidRequestError(`Unexpected file field '${part.fieldname}'; only ${FILE_FIELD} takes a file.`, {
+          param: part.fieldname,
+          code: "unsupported_parameter",
+        });
+      }
+      if (!part.mimetype.startsWith("image/")) {
+        throw new InvalidRequestError(`${FILE_FIELD} must be an image (got ${part.mimetype}).`, {
+          param: FILE_FIELD,
+          code: "invalid_file_type",
+        });
+      }
+      inputReference = { data: await part.toBuffer(), contentType: part.mimetype };
+    }
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "FST_REQ_FILE_TOO_LARGE") {
+      throw new BrokerError(`${FILE_FIELD} must be at most ${Math.floor(maxFileBytes / (1024 * 1024))} MB.`, {
+        status: 413,
+        code: "file_too_large",
+        param: FILE_FIELD,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return { fields, inputReference };
+}

@@ -1,0 +1,368 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import OpenAI, { toFile } from "openai";
+import { decodeJson } from "@switchyard/bus";
+import { JobCancelled, JobSubmitted, type VideoObject } from "@switchyard/contracts";
+import { AUTH_A, KEY_A, KEY_B, createTrackedHarness, type TrackedHarness } from "../test-support/tracked-harness.js";
+
+const AUTH_B = { authorization: `Bearer ${KEY_B}` };
+const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
+
+let h: TrackedHarness;
+
+beforeAll(async () => {
+  h = await createTrackedHarness({ VIDEO_INPUT_MAX_BYTES: String(64 * 1024) });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function createVideo(payload: Record<string, unknown> = { prompt: "a calm sea" }): Promise<VideoObject> {
+  const res = await h.app.inject({ method: "POST", url: "/v1/videos", headers: AUTH_A, payload });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<VideoObject>();
+}
+
+async function getVideo(id: string, headers = AUTH_A) {
+  return h.app.inject({ method: "GET", url: `/v1/videos/${id}`, headers });
+}
+
+async function takeVideo(id: string): Promise<JobSubmitted> {
+  for (;;) {
+    const job = await h.worker.take("video");
+    if (job.id === id) return job;
+  }
+}
+
+describe("POST /v1/videos", () => {
+  it("accepts JSON and answers 200 with the queued video object", async () => {
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/v1/videos",
+      headers: AUTH_A,
+      payload: { prompt: "a calm sea" },
+    });
+    expect(res.statusCode).toBe(200);
+    const video = res.json<VideoObject>();
+    expect(video).toEqual({
+      id: expect.stringMatching(/^video_/),
+      object: "video",
+      model: "sora-2",
+      status: "queued",
+      progress: 0,
+      created_at: expect.any(Number),
+      completed_at: null,
+      expires_at: null,
+      prompt: "a calm sea",
+      size: "720x1280",
+      seconds: "4",
+      remixed_from_video_id: null,
+      error: null,
+    });
+    expect(res.headers["x-request-id"]).toBe(video.id);
+    const stored = await h.statusStore.get("tenant-a", video.id);
+    const msg = await h.bus.jsm.streams.getMessage(h.names.jobsStream, { seq: stored!.record.jobsSeq! });
+    expect(msg!.subject).toBe(h.names.jobSubject("video", "video"));
+    expect(JobSubmitted.parse(decodeJson(msg!.data))).toMatchObject({
+      id: video.id,
+      kind: "video",
+      tracked: true,
+      request: { prompt: "a calm sea", model: "sora-2", size: "720x1280", seconds: "4" },
+    });
+  });
+
+  it("accepts multipart with an input_reference image, stored for the worker", async () => {
+    const form = new FormData();
+    form.append("prompt", "a dog on a beach");
+    form.append("seconds", "8");
+    form.append("size", "1280x720");
+    form.append("input_reference", new Blob([PNG], { type: "image/png" }), "ref.png");
+    const res = await h.app.inject({ method: "POST", url: "/v1/videos", headers: AUTH_A, payload: form });
+    expect(res.statusCode, res.body).toBe(200);
+    const video = res.json<VideoObject>();
+    expect(video).toMatchObject({ prompt: "a dog on a beach", seconds: "8", size: "1280x720", status: "queued" });
+
+    const job = await takeVideo(video.id);
+    expect(job.request["input_reference"]).toBe(`${video.id}/input_reference`);
+    expect(Buffer.from((await h.artifacts.getBytes(`${video.id}/input_reference`))!)).toEqual(PNG);
+    expect(await h.artifacts.info(`${video.id}/input_reference`)).toMatchObject({ contentType: "image/png" });
+  });
+
+  it("refuses bad fields and files, naming them", async () => {
+    const form = (build: (f: FormData) => void) => {
+      const f = new FormData();
+      f.append("prompt", "x");
+      build(f);
+      return f;
+    };
+    const cases: [FormData | Record<string, unknown>, number, string | null][] = [
+      [{ prompt: "" }, 400, "prompt"],
+      [{ prompt: "x", size: "640x480" }, 400, "size"],
+      [{ prompt: "x", seconds: 5 }, 400, "seconds"],
+      [{ prompt: "x", model: "gpt-4o-mini" }, 400, "model"],
+      [{ prompt: "x", model: "nope" }, 404, "model"],
+      [{ prompt: "x", input_reference: "video_other/input_reference" }, 400, "input_reference"],
+      [form((f) => f.append("seconds", "5")), 400, "seconds"],
+      [
+        form((f) => f.append("input_reference", new Blob(["%PDF"], { type: "application/pdf" }), "a.pdf")),
+        400,
+        "input_reference",
+      ],
+      [
+        form((f) => f.append("input_reference", new Blob([randomBytes(65 * 1024)], { type: "image/png" }), "big.png")),
+        413,
+        "input_reference",
+      ],
+      [form((f) => f.append("other_file", new Blob([PNG], { type: "image/png" }), "x.png")), 400, "other_file"],
+      [form((f) => f.append("prompt", "again")), 400, "prompt"],
+    ];
+    for (const [payload, status, param] of cases) {
+      const res = await h.app.inject({ method: "POST", url: "/v1/videos", headers: AUTH_A, payload });
+      const label = payload instanceof FormData ? JSON.stringify([...payload.keys()]) : JSON.stringify(payload);
+      expect(res.statusCode, label).toBe(status);
+      expect(res.json().error.param, label).toBe(param);
+    }
+  });
+
+  it("makes one video of an Idempotency-Key, named video_", async () => {
+    const headers = { ...AUTH_A, "idempotency-key": "clip-1" };
+    const first = await h.app.inject({ method: "POST", url: "/v1/videos", headers, payload: { prompt: "once" } });
+    const before = (await h.bus.jsm.streams.info(h.names.jobsStream)).state.last_seq;
+    const again = await h.app.inject({ method: "POST", url: "/v1/videos", headers, payload: { prompt: "once" } });
+    expect(first.json().id).toMatch(/^video_/);
+    expect(again.json()).toEqual(first.json());
+    expect((await h.bus.jsm.streams.info(h.names.jobsStream)).state.last_seq).toBe(before);
+  });
+
+  it("keeps multipart to this route: other routes still refuse it", async () => {
+    const form = new FormData();
+    form.append("type", "chat.completion");
+    const res = await h.app.inject({ method: "POST", url: "/v1/jobs", headers: AUTH_A, payload: form });
+    expect(res.statusCode).toBe(415);
+  });
+});
+
+describe("the Videos API through the official OpenAI client", () => {
+  it("creates (multipart), retrieves, lists, downloads and deletes", async () => {
+    const app = h.createApp();
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const client = new OpenAI({ apiKey: KEY_A, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+
+    const created = await client.videos.create({
+      prompt: "a lighthouse at dusk",
+      model: "sora-2",
+      seconds: "8",
+      size: "1792x1024",
+      input_reference: await toFile(PNG, "ref.png", { type: "image/png" }),
+    });
+    expect(created).toMatchObject({ object: "video", status: "queued", seconds: "8", size: "1792x1024" });
+    const job = await takeVideo(created.id);
+    expect(job.request["input_reference"]).toBe(`${created.id}/input_reference`);
+
+    await h.worker.start(job);
+    await h.worker.progress(job, 42);
+    expect(await client.videos.retrieve(created.id)).toMatchObject({ status: "in_progress", progress: 42 });
+
+    const mp4 = randomBytes(1000);
+    await h.worker.completeVideo(job, mp4);
+    const done = await client.videos.retrieve(created.id);
+    expect(done).toMatchObject({ status: "completed", progress: 100, completed_at: expect.any(Number) });
+    const content = await client.videos.downloadContent(created.id);
+    expect(Buffer.from(await content.arrayBuffer())).toEqual(mp4);
+
+    const page = await client.videos.list({ limit: 100 });
+    expect(page.data.map((v) => v.id)).toContain(created.id);
+
+    expect(await client.videos.delete(created.id)).toEqual({ id: created.id, object: "video.deleted", deleted: true });
+    await expect(client.videos.retrieve(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await h.artifacts.info(`${created.id}/video.mp4`)).toBeNull();
+    expect(await h.artifacts.info(`${created.id}/input_reference`)).toBeNull();
+  });
+});
+
+describe("GET /v1/videos/{id}", () => {
+  it("maps progress, failure and cancellation onto the video statuses", async () => {
+    const video = await createVideo();
+    const job = await takeVideo(video.id);
+    await h.worker.start(job);
+    await h.worker.progress(job, 55);
+    expect((await getVideo(video.id)).json()).toMatchObject({ status: "in_progress", progress: 55, error: null });
+
+    await h.worker.fail(job, {
+      message: "content policy",
+      type: "invalid_request_error",
+      code: "moderation_blocked",
+      param: null,
+      status: 400,
+    });
+    const failed = (await getVideo(video.id)).json<VideoObject>();
+    expect(failed).toMatchObject({
+      status: "failed",
+      error: { code: "moderation_blocked", message: "content policy" },
+    });
+    expect(failed.completed_at).toEqual(expect.any(Number));
+
+    const other = await createVideo();
+    await h.app.inject({ method: "POST", url: `/v1/jobs/${other.id}/cancel`, headers: AUTH_A });
+    expect((await getVideo(other.id)).json()).toMatchObject({ status: "failed", error: { code: "cancelled" } });
+  });
+
+  it("is 404 for another tenant, for job ids and for unknown ids", async () => {
+    const video = await createVideo();
+    for (const res of [
+      await getVideo(video.id, AUTH_B),
+      await h.app.inject({ method: "GET", url: `/v1/videos/${video.id}/content`, headers: AUTH_B }),
+      await h.app.inject({ method: "DELETE", url: `/v1/videos/${video.id}`, headers: AUTH_B }),
+      await getVideo("video_00000000unknown"),
+      await getVideo(video.id.replace("video_", "job_")),
+    ]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "not_found" });
+    }
+    expect((await getVideo(video.id)).statusCode).toBe(200);
+  });
+});
+
+describe("GET /v1/videos/{id}/content", () => {
+  const mp4 = randomBytes(300 * 1024 + 17); // several object-store chunks
+  let id: string;
+
+  beforeAll(async () => {
+    id = (await createVideo()).id;
+    const before = await h.app.inject({ method: "GET", url: `/v1/videos/${id}/content`, headers: AUTH_A });
+    expect(before.statusCode).toBe(404);
+    expect(before.json().error).toMatchObject({ type: "invalid_request_error", code: "video_not_ready" });
+    await h.worker.completeVideo(await takeVideo(id), mp4);
+  });
+
+  const get = (headers: Record<string, string> = {}, query = "") =>
+    h.app.inject({ method: "GET", url: `/v1/videos/${id}/content${query}`, headers: { ...AUTH_A, ...headers } });
+
+  it("sends the whole MP4 with its length", async () => {
+    const res = await get();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("video/mp4");
+    expect(res.headers["content-length"]).toBe(String(mp4.length));
+    expect(res.headers["accept-ranges"]).toBe("bytes");
+    expect(res.rawPayload.equals(mp4)).toBe(true);
+    expect((await get({}, "?variant=video")).statusCode).toBe(200);
+  });
+
+  it("serves byte ranges with 206", async () => {
+    const size = mp4.length;
+    const cases: [string, number, number][] = [
+      ["bytes=0-99", 0, 99],
+      ["bytes=131000-140000", 131000, 140000], // across a chunk boundary
+      ["bytes=200000-", 200000, size - 1],
+      ["bytes=-100", size - 100, size - 1],
+      ["bytes=5-5", 5, 5],
+      ["bytes=300000-999999999", 300000, size - 1],
+    ];
+    for (const [range, start, end] of cases) {
+      const res = await get({ range });
+      expect(res.statusCode, range).toBe(206);
+      expect(res.headers["content-range"], range).toBe(`bytes ${start}-${end}/${size}`);
+      expect(res.headers["content-length"], range).toBe(String(end - start + 1));
+      expect(res.rawPayload.equals(mp4.subarray(start, end + 1)), range).toBe(true);
+    }
+  });
+
+  it("answers 416 for a range past the end, and ignores ranges it does not serve", async () => {
+    const res = await get({ range: `bytes=${mp4.length}-` });
+    expect(res.statusCode).toBe(416);
+    expect(res.headers["content-range"]).toBe(`bytes */${mp4.length}`);
+    expect(res.json().error.code).toBe("range_not_satisfiable");
+    const several = await get({ range: "bytes=0-1,5-6" });
+    expect(several.statusCode).toBe(200);
+    expect(several.rawPayload.length).toBe(mp4.length);
+  });
+
+  it("answers HEAD with the headers only", async () => {
+    const res = await h.app.inject({ method: "HEAD", url: `/v1/videos/${id}/content`, headers: AUTH_A });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-length"]).toBe(String(mp4.length));
+    expect(res.rawPayload.length).toBe(0);
+  });
+
+  it("refuses other variants", async () => {
+    for (const variant of ["thumbnail", "spritesheet", "bogus"]) {
+      const res = await get({}, `?variant=${variant}`);
+      expect(res.statusCode, variant).toBe(400);
+      expect(res.json().error.param).toBe("variant");
+    }
+  });
+});
+
+describe("GET /v1/videos", () => {
+  it("lists only the tenant's videos, newest first or oldest first, with a cursor", async () => {
+    const h2 = await createTrackedHarness();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await h2.app.inject({
+          method: "POST",
+          url: "/v1/videos",
+          headers: AUTH_A,
+          payload: { prompt: `v${i}` },
+        });
+        ids.push(res.json<VideoObject>().id);
+      }
+      await h2.app.inject({
+        method: "POST",
+        url: "/v1/jobs",
+        headers: AUTH_A,
+        payload: { type: "video.generation", body: { prompt: "a job, not a video" } },
+      });
+      await h2.app.inject({ method: "POST", url: "/v1/videos", headers: AUTH_B, payload: { prompt: "b" } });
+
+      const list = async (query: string) =>
+        (await h2.app.inject({ method: "GET", url: `/v1/videos${query}`, headers: AUTH_A })).json();
+      const all = await list("");
+      expect(all).toMatchObject({ object: "list", has_more: false, first_id: ids[2], last_id: ids[0] });
+      expect(all.data.map((v: VideoObject) => v.id)).toEqual([...ids].reverse());
+      expect(all.data[0]).toMatchObject({ object: "video", prompt: "v2" });
+
+      const first = await list("?limit=2");
+      expect(first).toMatchObject({ has_more: true, data: [{ id: ids[2] }, { id: ids[1] }] });
+      expect(await list(`?limit=2&after=${first.last_id}`)).toMatchObject({ has_more: false, data: [{ id: ids[0] }] });
+      const asc = await list("?order=asc&limit=2");
+      expect(asc).toMatchObject({ has_more: true, data: [{ id: ids[0] }, { id: ids[1] }] });
+      expect(await list(`?order=asc&after=${asc.last_id}`)).toMatchObject({ data: [{ id: ids[2] }] });
+      const bad = await h2.app.inject({ method: "GET", url: "/v1/videos?order=up", headers: AUTH_A });
+      expect(bad.json().error.param).toBe("order");
+    } finally {
+      await h2.close();
+    }
+  });
+});
+
+describe("DELETE /v1/videos/{id}", () => {
+  it("cancels a queued video, then removes its record and upload", async () => {
+    const form = new FormData();
+    form.append("prompt", "to be deleted");
+    form.append("input_reference", new Blob([PNG], { type: "image/png" }), "ref.png");
+    const res = await h.app.inject({ method: "POST", url: "/v1/videos", headers: AUTH_A, payload: form });
+    const video = res.json<VideoObject>();
+    expect(await h.artifacts.info(`${video.id}/input_reference`)).not.toBeNull();
+
+    const deleted = await h.app.inject({
+      method: "DELETE",
+      url: `/v1/videos/${video.id}`,
+      headers: { ...AUTH_A, "content-type": "application/json" },
+    });
+    expect(deleted.statusCode).toBe(200);
+    expect(deleted.json()).toEqual({ id: video.id, object: "video.deleted", deleted: true });
+    expect(await h.statusStore.get("tenant-a", video.id)).toBeNull();
+    expect(await h.artifacts.info(`${video.id}/input_reference`)).toBeNull();
+    const event = await h.bus.jsm.streams.getMessage(h.names.eventsStream, {
+      last_by_subj: h.names.eventSubject(video.id, "cancelled"),
+    });
+    expect(JobCancelled.parse(decodeJson(event!.data)).jobId).toBe(video.id);
+    expect((await getVideo(video.id)).statusCode).toBe(404);
+    expect((await h.app.inject({ method: "DELETE", url: `/v1/videos/${video.id}`, headers: AUTH_A })).statusCode).toBe(
+      404,
+    );
+  });
+});
