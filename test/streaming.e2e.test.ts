@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { randomId } from "@switchyard/contracts";
 import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
 
