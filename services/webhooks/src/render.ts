@@ -1,7 +1,7 @@
 import {
   JOB_TYPE_OF_KIND,
-  type ErrorBody,
-  type EventError,
+  publicErrorBody,
+  toJobObject,
   type JobObject,
   type JobRecord,
   type TerminalEvent,
@@ -9,35 +9,16 @@ import {
 } from "@switchyard/contracts";
 
 /*
- * The job object of the job API, rendered the way the ingress renders `GET /v1/jobs/{id}`, so a
- * webhook's `data` is what polling would have returned. Kept here rather than in contracts:
- * contracts holds shapes, not behaviour. Keep the two renderers in step.
+ * A webhook's `data` is the job object the job API shows (contracts' `toJobObject`, the same
+ * mapping the ingress uses), with the stored result as it is: artifacts are named, not inlined,
+ * so an event with ten images stays small.
  */
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
-const secondsOrNull = (ms: number | null): number | null => (ms === null ? null : seconds(ms));
-
-function errorBody(error: EventError | null): ErrorBody | null {
-  return error && { message: error.message, type: error.type, param: error.param, code: error.code };
-}
 
 /** A job's status record as the job API shows it. */
 export function renderJob(record: JobRecord): JobObject {
-  return {
-    id: record.id,
-    object: "job",
-    type: JOB_TYPE_OF_KIND[record.kind],
-    model: record.model,
-    status: record.status,
-    progress: record.progress,
-    created_at: seconds(record.createdAt),
-    started_at: secondsOrNull(record.startedAt),
-    completed_at: secondsOrNull(record.finishedAt),
-    queue_position: null,
-    error: errorBody(record.error),
-    result: record.status === "completed" ? record.result : null,
-    metadata: record.metadata,
-  };
+  return toJobObject(record, { queuePosition: null, result: record.result });
 }
 
 /**
@@ -57,7 +38,7 @@ export function renderJobFromEvent(event: TerminalEvent): JobObject {
     started_at: null,
     completed_at: seconds(event.at),
     queue_position: null,
-    error: event.type === "failed" ? errorBody(event.error) : null,
+    error: event.type === "failed" ? publicErrorBody(event.error) : null,
     result: event.type === "completed" ? event.result : null,
     metadata: null,
   };

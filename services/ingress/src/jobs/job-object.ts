@@ -1,7 +1,5 @@
 import {
-  JOB_TYPE_OF_KIND,
-  type ErrorBody,
-  type EventError,
+  toJobObject,
   type JobObject,
   type JobRecord,
   type VideoObject,
@@ -24,10 +22,6 @@ function seconds(ms: number | null): number | null {
   return ms === null ? null : Math.floor(ms / 1000);
 }
 
-function publicError(error: EventError): ErrorBody {
-  return { message: error.message, type: error.type, param: error.param, code: error.code };
-}
-
 /**
  * The job API's view of a record. A completed job's `result` is what the synchronous endpoint
  * returns: the `chat.completion`, the images response (`b64_json`, or fresh signed links when
@@ -35,21 +29,7 @@ function publicError(error: EventError): ErrorBody {
  */
 export async function renderJobObject(record: JobRecord, ctx: RenderContext): Promise<JobObject> {
   const [queuePosition, result] = await Promise.all([ctx.queuePosition(record), renderResult(record, ctx)]);
-  return {
-    id: record.id,
-    object: "job",
-    type: JOB_TYPE_OF_KIND[record.kind],
-    model: record.model,
-    status: record.status,
-    progress: record.status === "completed" ? 100 : record.progress,
-    created_at: seconds(record.createdAt),
-    started_at: seconds(record.startedAt),
-    completed_at: seconds(record.finishedAt),
-    queue_position: queuePosition,
-    error: record.error ? publicError(record.error) : null,
-    result,
-    metadata: record.metadata,
-  };
+  return toJobObject(record, { queuePosition, result });
 }
 
 async function renderResult(record: JobRecord, ctx: RenderContext): Promise<Record<string, unknown> | null> {
