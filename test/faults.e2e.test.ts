@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import pg from "pg";
@@ -83,6 +83,7 @@ describe("faults lose nothing", () => {
   }, 90_000);
 
   it("NATS restarted under load: every accepted job completes and is recorded once", async () => {
+    mkdirSync(join(root, ".data"), { recursive: true });
     const dataDir = mkdtempSync(join(root, ".data", "nats-restart-"));
     const nats = await startNatsServer({ dataDir });
     cleanups.push(() => nats.stop());
