@@ -109,3 +109,49 @@ describe("a publish JetStream reports as a duplicate", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
+
+describe("the deadline", () => {
+  it("answers from EVENTS when the terminal event was stored but never reached the subscription", async () => {
+    const id = createJobId();
+    const now = Date.now();
+    const job = {
+      version: 1 as const,
+      id,
+      kind: "chat" as const,
+      family: "openai",
+      model: "gpt-4o-mini",
+      tenant: "tenant-a",
+      request: chatBody(),
+      createdAt: now,
+      deadlineAt: now + 1_000,
+    };
+    // A connection whose subscriptions hear nothing, as while it re-subscribes after a NATS
+    // restart: only the stream knows the job finished.
+    const deaf = Object.create(h.bus.nc, {
+      subscribe: { value: (_subject: string, opts: object) => h.bus.nc.subscribe(`deaf.${id}`, opts) },
+    }) as BusConnection["nc"];
+    const ctx = { bus: { ...h.bus, nc: deaf }, names: h.names, clock: systemClock, batch: createSendBatch() };
+    const response = new ServerResponse(new IncomingMessage(new Socket()));
+    const waiting = runJobSync(ctx, job, response);
+    await waitUntil(() => h.worker.jobs.some((j) => j.id === id));
+    const result = chatCompletion("gpt-4o-mini", "missed");
+    await publishEvent(h.bus, h.names, {
+      version: 1,
+      type: "completed",
+      jobId: id,
+      tenant: "tenant-a",
+      kind: "chat",
+      family: "openai",
+      model: "gpt-4o-mini",
+      createdAt: now,
+      at: Date.now(),
+      route: "r1",
+      attempts: 1,
+      latencyMs: 1,
+      result,
+      usage: null,
+      ...TERMINAL_DEFAULTS,
+    });
+    expect(await waiting).toMatchObject({ type: "completed", jobId: id, result });
+  });
+});

@@ -50,7 +50,8 @@ export async function watchAndPublish<T>(
  * not run the job again); then the event subscription opens; only then is the job published.
  * When JetStream reports the publish as a duplicate, an earlier request with the same key
  * owns the job, and it may have finished before our subscription existed, so EVENTS is
- * checked once more. If the client disconnects, the wait ends ("aborted"); the job runs on.
+ * checked once more, as it is at the deadline. If the client disconnects, the wait ends
+ * ("aborted"); the job runs on.
  */
 export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, response: ServerResponse): Promise<Outcome> {
   assertConnected(ctx.bus);
@@ -69,7 +70,13 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
       const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
       if (stored) watch.resolve(stored);
     }
-    return await watch.outcome;
+    const outcome = await watch.outcome;
+    // Core subscriptions miss what is published while the connection is re-established after a
+    // NATS restart; the stored terminal event is the authority before answering 504.
+    if (outcome === "timeout" && ctx.bus.isConnected()) {
+      return (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
+    }
+    return outcome;
   } finally {
     watch.cancel();
     response.off("close", onClose);
