@@ -30,6 +30,21 @@ function videoJob(h: Harness, overrides: Partial<JobSubmitted> = {}): JobSubmitt
 }
 
 describe("video jobs against NATS", () => {
+  it("refuses an input_reference that is not the job's own upload, without calling the upstream", async () => {
+    const h = await harness();
+    const upstream = fakeVideoUpstream();
+    await h.startWorker({ providers: fakeProviders({ "vid-a": upstream.adapter() }) });
+    const other = createJobId("video");
+    await h.artifacts.put(`${other}/input_reference.png`, new Uint8Array([0x89, 0x50]), "image/png");
+    const job = videoJob(h);
+    job.request["input_reference"] = `${other}/input_reference.png`;
+    await h.createRecord(job);
+    const s = await h.submit(job);
+    const terminal = (await s.terminal()) as JobFailed;
+    expect(terminal).toMatchObject({ type: "failed", error: { status: 400, param: "input_reference" } });
+    expect(upstream.creates).toEqual([]);
+  });
+
   it("submits one task, saves it, polls it to the end and stores the video", async () => {
     const h = await harness();
     const upstream = fakeVideoUpstream();

@@ -60,7 +60,7 @@ async function submit(
   const { job } = ctx;
   const options: Omit<VideoCreateOptions, "signal"> = { idempotencyKey: job.id };
   if (reference !== undefined) {
-    const loaded = await loadReference(reference, deps);
+    const loaded = await loadReference(reference, job.id, deps);
     if (loaded instanceof BrokerError) return { ok: false, outcome: failed(loaded) };
     options.inputReference = loaded;
   }
@@ -94,10 +94,13 @@ async function submit(
 /** The reference image the ingress stored from the client's `input_reference` upload. */
 async function loadReference(
   name: unknown,
+  jobId: string,
   deps: VideoHandlerDeps,
 ): Promise<NonNullable<VideoCreateOptions["inputReference"]> | BrokerError> {
   const invalid = (message: string) => new InvalidRequestError(message, { param: "input_reference" });
   if (typeof name !== "string" || name.length === 0) return invalid("input_reference must name an uploaded file");
+  // Only the job's own upload: a name pointing elsewhere would read another job's (tenant's) file.
+  if (!name.startsWith(`${jobId}/`)) return invalid("input_reference must be this job's own upload");
   const [bytes, info] = await Promise.all([
     deps.patiently("read the input reference", () => deps.artifacts.getBytes(name)),
     deps.patiently("read the input reference", () => deps.artifacts.info(name)),
