@@ -16,7 +16,7 @@ import {
   type Harness,
 } from "../test-support/harness.js";
 import { waitUntil } from "../test-support/private-nats.js";
-import { createJobId } from "@switchyard/contracts";
+import { createJobId, type JobSubmitted } from "@switchyard/contracts";
 import { systemClock } from "../deps.js";
 import { createSendBatch } from "./send-batch.js";
 import { runJobSync } from "./run-sync.js";
@@ -32,6 +32,42 @@ afterAll(async () => {
   await bus.close();
   await h.close();
 });
+
+/** A chat job of tenant-a as the ingress would publish it, due `ttlMs` after `now`. */
+function chatJob(id: string, now: number, ttlMs: number): JobSubmitted {
+  return {
+    version: 1,
+    id,
+    kind: "chat",
+    family: "openai",
+    model: "gpt-4o-mini",
+    tenant: "tenant-a",
+    request: chatBody(),
+    createdAt: now,
+    deadlineAt: now + ttlMs,
+  };
+}
+
+/** Stores the job's `completed` event in EVENTS, as a worker would. */
+function publishCompleted(id: string, now: number, result: Record<string, unknown>): Promise<void> {
+  return publishEvent(h.bus, h.names, {
+    version: 1,
+    type: "completed",
+    jobId: id,
+    tenant: "tenant-a",
+    kind: "chat",
+    family: "openai",
+    model: "gpt-4o-mini",
+    createdAt: now,
+    at: Date.now(),
+    route: "r1",
+    attempts: 1,
+    latencyMs: 1,
+    result,
+    usage: null,
+    ...TERMINAL_DEFAULTS,
+  });
+}
 
 /** Subscriptions the client holds; a test-only look inside nats.js, to prove nothing leaks. */
 function subscriptionCount(b: BusConnection): number {
@@ -69,38 +105,12 @@ describe("a publish JetStream reports as a duplicate", () => {
   it("looks in EVENTS again, because the first request's job may have ended before we subscribed", async () => {
     const id = createJobId();
     const now = Date.now();
-    const job = {
-      version: 1 as const,
-      id,
-      kind: "chat" as const,
-      family: "openai",
-      model: "gpt-4o-mini",
-      tenant: "tenant-a",
-      request: chatBody(),
-      createdAt: now,
-      deadlineAt: now + 5_000,
-    };
+    const job = chatJob(id, now, 5_000);
     // An earlier request published this job and it completed; this one carries no key, so only
     // the duplicate ack can lead it to the stored outcome.
     await publishJson(h.bus.js, h.names.jobSubject("openai", "chat"), job, { msgId: id });
     const result = chatCompletion("gpt-4o-mini", "stored");
-    await publishEvent(h.bus, h.names, {
-      version: 1,
-      type: "completed",
-      jobId: id,
-      tenant: "tenant-a",
-      kind: "chat",
-      family: "openai",
-      model: "gpt-4o-mini",
-      createdAt: now,
-      at: Date.now(),
-      route: "r1",
-      attempts: 1,
-      latencyMs: 1,
-      result,
-      usage: null,
-      ...TERMINAL_DEFAULTS,
-    });
+    await publishCompleted(id, now, result);
     const response = new ServerResponse(new IncomingMessage(new Socket()));
     const ctx = { bus: h.bus, names: h.names, clock: systemClock, batch: createSendBatch() };
     const started = Date.now();
@@ -114,17 +124,7 @@ describe("the deadline", () => {
   it("answers from EVENTS when the terminal event was stored but never reached the subscription", async () => {
     const id = createJobId();
     const now = Date.now();
-    const job = {
-      version: 1 as const,
-      id,
-      kind: "chat" as const,
-      family: "openai",
-      model: "gpt-4o-mini",
-      tenant: "tenant-a",
-      request: chatBody(),
-      createdAt: now,
-      deadlineAt: now + 1_000,
-    };
+    const job = chatJob(id, now, 1_000);
     // A connection whose subscriptions hear nothing, as while it re-subscribes after a NATS
     // restart: only the stream knows the job finished.
     const deaf = Object.create(h.bus.nc, {
@@ -135,23 +135,7 @@ describe("the deadline", () => {
     const waiting = runJobSync(ctx, job, response);
     await waitUntil(() => h.worker.jobs.some((j) => j.id === id));
     const result = chatCompletion("gpt-4o-mini", "missed");
-    await publishEvent(h.bus, h.names, {
-      version: 1,
-      type: "completed",
-      jobId: id,
-      tenant: "tenant-a",
-      kind: "chat",
-      family: "openai",
-      model: "gpt-4o-mini",
-      createdAt: now,
-      at: Date.now(),
-      route: "r1",
-      attempts: 1,
-      latencyMs: 1,
-      result,
-      usage: null,
-      ...TERMINAL_DEFAULTS,
-    });
+    await publishCompleted(id, now, result);
     expect(await waiting).toMatchObject({ type: "completed", jobId: id, result });
   });
 });
