@@ -1,5 +1,5 @@
 import { Kvm, type KV } from "@nats-io/kv";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { JobRecord, type Names } from "@switchyard/contracts";
 import { decodeJson, encodeJson } from "./codec.js";
 
@@ -26,7 +26,10 @@ export interface StatusStore {
    * write. `change` returns null to leave the record as it is.
    */
   modify(tenant: string, jobId: string, change: (current: JobRecord) => JobRecord | null): Promise<JobRecord | null>;
-  /** The tenant's job ids, oldest first (ids begin with their creation time). */
+  /**
+   * The tenant's job ids, oldest first (ids begin with their creation time). A removed job's
+   * purge marker keeps its key listed; `get` answers null for it.
+   */
   listIds(tenant: string): Promise<string[]>;
   /** The record now and after every change, until the iterator is stopped. */
   watch(tenant: string, jobId: string): Promise<AsyncIterable<JobRecord> & { stop(): void }>;
@@ -39,7 +42,7 @@ function decodeRecord(value: Uint8Array): JobRecord {
   return JobRecord.parse(decodeJson(value));
 }
 
-export function createStatusStore(kv: KV, names: Names): StatusStore {
+export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): StatusStore {
   const key = (record: Pick<JobRecord, "tenant" | "id">) => names.statusKey(record.tenant, record.id);
   const get = async (tenant: string, jobId: string): Promise<StoredRecord | null> => {
     const entry = await kv.get(names.statusKey(tenant, jobId));
@@ -68,9 +71,14 @@ export function createStatusStore(kv: KV, names: Names): StatusStore {
     },
     listIds: async (tenant) => {
       const prefix = names.statusKey(tenant, "");
-      const ids: string[] = [];
-      for await (const k of await kv.keys(`${prefix}*`)) ids.push(k.slice(prefix.length));
-      return ids.sort();
+      // The subjects of the bucket's stream, from one stream-info request. `kv.keys()` walks an
+      // ordered consumer instead, which against nats-server 2.9 returns a key twice when it is
+      // written during the walk and can stall until timeout (nats-server#3481).
+      const subjectPrefix = `$KV.${names.statusBucket}.${prefix}`;
+      const info = await jsm.streams.info(`KV_${names.statusBucket}`, { subjects_filter: `${subjectPrefix}*` });
+      return Object.keys(info.state.subjects ?? {})
+        .map((subject) => subject.slice(subjectPrefix.length))
+        .sort();
     },
     watch: async (tenant, jobId) => {
       const iterator = await kv.watch({ key: names.statusKey(tenant, jobId) });
@@ -90,5 +98,5 @@ export function createStatusStore(kv: KV, names: Names): StatusStore {
 /** Opens (creating if needed) the status bucket. */
 export async function openStatusStore(js: JetStreamClient, names: Names, options: { replicas?: number } = {}): Promise<StatusStore> {
   const kv = await new Kvm(js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
-  return createStatusStore(kv, names);
+  return createStatusStore(kv, await js.jetstreamManager(), names);
 }
