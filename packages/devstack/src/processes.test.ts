@@ -132,9 +132,11 @@ describe("spawnService with tsx", () => {
     dir = await mkdtemp("/tmp/switchyard-devstack-tsx-");
     await writeFile(
       join(dir, "main.ts"),
+      // The handler goes in before the ready line: a signal sent the moment the line is
+      // seen must never find the default action still in place (it did, once, on a busy CI).
       `const started: number = Date.now();
-console.log(\`script pid \${process.pid}\`);
 process.on("SIGTERM", () => { console.log(\`graceful after \${Date.now() - started} ms\`); process.exit(0); });
+console.log(\`script pid \${process.pid}\`);
 setInterval(() => {}, 1000);
 `,
     );
