@@ -16,5 +16,11 @@ export function tsxCommand(root: string): { command: string; args: string[] } {
   if (!existsSync(tsx)) {
     throw new Error(`${tsx} is missing: install the workspace first (node scripts/run.mjs does it).`);
   }
-  return { command: process.execPath, args: ["--import", pathToFileURL(join(tsx, "dist", "loader.mjs")).href] };
+  // SWITCHYARD_NODE_FLAGS adds flags Node refuses in NODE_OPTIONS, such as --cpu-prof, to every
+  // service a launcher starts: the way to profile the stack under load.
+  const extra = (process.env.SWITCHYARD_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+  return {
+    command: process.execPath,
+    args: [...extra, "--import", pathToFileURL(join(tsx, "dist", "loader.mjs")).href],
+  };
 }

@@ -79,7 +79,6 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
     onError: (error, msg) =>
       logger.error("job handler failed; the job will be redelivered", { subject: msg.subject, error }),
   });
-  console.log(`provider-worker ${family} ready (concurrency ${concurrency})`);
 
   let stopping = false;
   void loop.done.then(() => {
@@ -113,4 +112,6 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
     }
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, (s) => void stop(s));
+  // Launchers wait for this line and may signal at once: the handlers above must already be in place.
+  console.log(`provider-worker ${family} ready (concurrency ${concurrency})`);
 }
