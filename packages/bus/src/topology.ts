@@ -37,8 +37,8 @@ function isNotFound(error: unknown): boolean {
 }
 
 /**
- * Creates or updates the `JOBS` work queue and the `EVENTS` log. Idempotent: every service
- * calls it at start, so any one of them can bring up an empty server.
+ * Creates or updates the `JOBS` work queue, the `EVENTS` log and the `WEBHOOKS` work queue.
+ * Idempotent: every service calls it at start, so any one of them can bring up an empty server.
  */
 export async function ensureStreams(jsm: JetStreamManager, names: Names, options: StreamOptions = {}): Promise<void> {
   const p = names.namespace ? `${names.namespace}.` : "";
@@ -60,6 +60,15 @@ export async function ensureStreams(jsm: JetStreamManager, names: Names, options
     num_replicas: options.replicas ?? 1,
     duplicate_window: duplicateWindow,
     max_age: ms(options.eventsMaxAgeMs ?? 7 * 24 * 3600_000),
+  });
+  // A webhook waits here until its last attempt; acking it removes it.
+  await upsertStream(jsm, {
+    name: names.webhooksStream,
+    subjects: [`${p}webhooks.>`],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    num_replicas: options.replicas ?? 1,
+    duplicate_window: duplicateWindow,
   });
 }
 
@@ -157,10 +166,12 @@ async function upsertConsumer(
   }
 }
 
-/** True when both streams exist: the ingress's readiness check. */
+/** True when every stream exists: the ingress's readiness check. */
 export async function streamsPresent(jsm: JetStreamManager, names: Names): Promise<boolean> {
   try {
-    await Promise.all([jsm.streams.info(names.jobsStream), jsm.streams.info(names.eventsStream)]);
+    await Promise.all(
+      [names.jobsStream, names.eventsStream, names.webhooksStream].map((stream) => jsm.streams.info(stream)),
+    );
     return true;
   } catch {
     return false;

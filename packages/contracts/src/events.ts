@@ -169,6 +169,11 @@ export function isTerminal(event: JobEvent): event is TerminalEvent {
  * de-duplication keeps a single final outcome even if two workers (or a worker and a cancel)
  * race.
  */
+/** The `Nats-Msg-Id` of a job's webhook on `WEBHOOKS`: one per job, however often it is queued. */
+export function webhookDueMessageId(jobId: string): string {
+  return `${jobId}:webhook-due`;
+}
+
 export function eventMessageId(event: JobEvent): string {
   switch (event.type) {
     case "started":

@@ -62,6 +62,7 @@ export {
   TERMINAL_EVENT_TYPES,
   isTerminal,
   eventMessageId,
+  webhookDueMessageId,
 } from "./events.js";
 export type { JobEventType, TerminalEvent } from "./events.js";
 export { createNames } from "./subjects.js";

@@ -20,8 +20,16 @@ export interface Names {
   eventSubject(jobId: string, type: JobEventType): string;
   jobEventsFilter(jobId: string): string;
   readonly allEventsFilter: string;
-  /** Terminal events of one type over all jobs, e.g. `events.*.completed` (the webhook dispatcher's filters). */
+  /** Events of one type over all jobs, e.g. `events.*.webhook`. */
   eventTypeFilter(type: JobEventType): string;
+  /**
+   * The `WEBHOOKS` work queue: a copy of the terminal event of each job that asked for a
+   * webhook, so the dispatcher reads those jobs only, not every job's events.
+   */
+  readonly webhooksStream: string;
+  webhookSubject(jobId: string): string;
+  readonly allWebhooksFilter: string;
+  readonly webhooksConsumer: string;
   readonly ledgerConsumer: string;
   /** Core NATS: a streamed job's tokens, worker to ingress. */
   tokenSubject(jobId: string): string;
@@ -55,6 +63,10 @@ export function createNames(namespace = ""): Names {
     jobEventsFilter: (jobId) => `${p}events.${jobId}.>`,
     allEventsFilter: `${p}events.>`,
     eventTypeFilter: (type) => `${p}events.*.${type}`,
+    webhooksStream: `${P}WEBHOOKS`,
+    webhookSubject: (jobId) => `${p}webhooks.${jobId}`,
+    allWebhooksFilter: `${p}webhooks.>`,
+    webhooksConsumer: "webhooks",
     ledgerConsumer: "ledger",
     tokenSubject: (jobId) => `${p}tokens.${jobId}`,
     flowSubject: (jobId) => `${p}flow.${jobId}`,

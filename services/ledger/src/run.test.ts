@@ -23,6 +23,7 @@ afterAll(async () => {
   await ledger?.close();
   await bus?.jsm.streams.delete(names.eventsStream).catch(() => false);
   await bus?.jsm.streams.delete(names.jobsStream).catch(() => false);
+  await bus?.jsm.streams.delete(names.webhooksStream).catch(() => false);
   await bus?.close();
   await tmp?.drop();
 });

@@ -1,8 +1,17 @@
-import { nextTurn, publishJson, type BusConnection, type StatusStore } from "@switchyard/bus";
 import {
+  decodeJson,
+  nextTurn,
+  publishJson,
+  publishTerminal,
+  queueWebhook,
+  type BusConnection,
+  type StatusStore,
+} from "@switchyard/bus";
+import {
+  JobEvent,
   TERMINAL_EVENT_TYPES,
   eventMessageId,
-  type JobEvent,
+  isTerminal,
   type JobSubmitted,
   type Names,
   type TerminalEvent,
@@ -27,8 +36,12 @@ export interface EventRecorderDeps {
 export interface EventRecorder {
   /** Publishes a non-terminal event, retrying while JetStream is unreachable; a lost one is logged, not fatal. */
   publishPatiently(event: JobEvent): Promise<void>;
-  /** Whether the job has a `completed`, `failed` or `cancelled` event already. */
-  terminalEventExists(jobId: string): Promise<boolean>;
+  /**
+   * Whether the job has a `completed`, `failed` or `cancelled` event already. If it has and asked
+   * for a webhook, the webhook is queued again (a no-op when it is queued): the worker that
+   * stored the event may have died before it queued it.
+   */
+  alreadyFinished(job: JobSubmitted): Promise<boolean>;
   /**
    * Records the outcome (a tracked job's status record, then the terminal event), retrying while
    * NATS is unreachable, waits for `earlier` events, then acks. If it never lands, the job is
@@ -53,9 +66,11 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
   // Publishes wait for the turn's end so that concurrent jobs' events share socket writes.
   const publish = async (event: JobEvent) => {
     await nextTurn();
+    const attributes = { "switchyard.job_id": event.jobId, "switchyard.event": event.type };
+    if (isTerminal(event)) return publishTerminal(bus.js, names, event, attributes);
     return publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, {
       msgId: eventMessageId(event),
-      attributes: { "switchyard.job_id": event.jobId, "switchyard.event": event.type },
+      attributes,
     });
   };
 
@@ -103,13 +118,20 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
     },
 
     // `getMessage` answers null when the subject has no message.
-    terminalEventExists: async (jobId) => {
+    alreadyFinished: async (job) => {
       const found = await Promise.all(
         TERMINAL_EVENT_TYPES.map((type) =>
-          bus.jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, type) }),
+          bus.jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(job.id, type) }),
         ),
       );
-      return found.some((message) => message !== null);
+      const stored = found.find((message) => message !== null);
+      if (!stored) return false;
+      if (job.webhook) {
+        const parsed = JobEvent.safeParse(decodeJson(stored.data));
+        if (parsed.success && isTerminal(parsed.data)) await queueWebhook(bus.js, names, parsed.data);
+        else logger.error("the stored terminal event is unreadable; its webhook cannot be queued", { jobId: job.id });
+      }
+      return true;
     },
 
     finish: async (msg, job, outcome, receivedAt, earlier = Promise.resolve()) => {

@@ -132,7 +132,7 @@ afterAll(async () => {
   await loop?.stop();
   if (bus) {
     const buckets = [`KV_${names.statusBucket}`, `KV_${names.tasksBucket}`, `OBJ_${names.artifactsBucket}`];
-    for (const stream of [names.jobsStream, names.eventsStream, ...buckets])
+    for (const stream of [names.jobsStream, names.eventsStream, names.webhooksStream, ...buckets])
       await bus.jsm.streams.delete(stream).catch(() => undefined);
     await bus.close();
   }
@@ -194,6 +194,12 @@ async function submit(job: JobSubmitted): Promise<Submitted> {
       return event;
     },
   };
+}
+
+/** The terminal event waiting on WEBHOOKS for a job, or null. */
+async function queuedWebhook(jobId: string): Promise<JobEvent | null> {
+  const stored = await bus.jsm.streams.getMessage(names.webhooksStream, { last_by_subj: names.webhookSubject(jobId) });
+  return stored ? JobEvent.parse(decodeJson(stored.data)) : null;
 }
 
 async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -335,6 +341,49 @@ describe("job consumer against NATS", () => {
 
     expect(upstream.callsFor(marker)).toHaveLength(0);
     expect(s.events).toEqual([]);
+  });
+
+  it("queues a webhook job's terminal event on WEBHOOKS, and nothing for a job without one", async () => {
+    const withHook = newJob(`hooked ${randomId(8)}`, { webhook: { url: "https://hooks.example.com/done" } });
+    const without = newJob(`plain ${randomId(8)}`);
+    const [hooked, plain] = await Promise.all([submit(withHook), submit(without)]);
+    await Promise.all([hooked.terminal(), plain.terminal()]);
+    await jobsAcked();
+
+    const queued = await queuedWebhook(withHook.id);
+    expect(queued).toMatchObject({ type: "completed", jobId: withHook.id, webhook: { url: "https://hooks.example.com/done" } });
+    expect(await queuedWebhook(without.id)).toBeNull();
+  });
+
+  it("queues the webhook of a redelivered job whose worker stored the terminal event and died before queueing it", async () => {
+    const marker = `hook lost ${randomId(8)}`;
+    const job = newJob(marker, { webhook: { url: "https://hooks.example.com/lost" } });
+    const earlier = chatCompletedEvent(
+      job,
+      {
+        route: "int-primary",
+        attempts: 1,
+        latencyMs: 5,
+        completion: {
+          id: "chatcmpl-y",
+          object: "chat.completion",
+          created: 1,
+          model: "int-upstream-model",
+          choices: [{ index: 0, message: { role: "assistant", content: marker }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        },
+      },
+      Date.now(),
+    );
+    // Only the EVENTS half of the terminal publish landed.
+    await publishJson(bus.js, names.eventSubject(job.id, "completed"), earlier, { msgId: eventMessageId(earlier) });
+    expect(await queuedWebhook(job.id)).toBeNull();
+    lostDeliveries.set(job.id, 1);
+    await submit(job);
+    await jobsAcked();
+
+    expect(upstream.callsFor(marker)).toHaveLength(0);
+    expect(await queuedWebhook(job.id)).toMatchObject({ type: "completed", jobId: job.id });
   });
 
   it("records a failure on the last delivery instead of dropping the job", async () => {

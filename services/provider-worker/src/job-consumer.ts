@@ -91,7 +91,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     openTokenChannel: natsTokenChannels(bus.nc, names),
   });
 
-  const { publishPatiently, terminalEventExists, finish, settleMessage } = createEventRecorder({
+  const { publishPatiently, alreadyFinished, finish, settleMessage } = createEventRecorder({
     bus,
     names,
     statusStore,
@@ -107,7 +107,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
 
     // A redelivery may follow a crash or a lost ack after the job finished: never call the
     // upstream (and bill the tenant) twice for one job.
-    if (delivery > 1 && (await terminalEventExists(job.id))) {
+    if (delivery > 1 && (await alreadyFinished(job))) {
       settleMessage(() => msg.ack(), job.id);
       return;
     }
@@ -117,7 +117,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         // Cancelled while queued. The ingress may have published `cancelled` already; the
         // shared terminal message id makes a second one a duplicate, but only within the
         // stream's duplicate window, hence the lookup.
-        if (delivery === 1 && (await terminalEventExists(job.id))) return settleMessage(() => msg.ack(), job.id);
+        if (delivery === 1 && (await alreadyFinished(job))) return settleMessage(() => msg.ack(), job.id);
         return settle({ type: "cancelled", reason: "client", route: null, attempts: 0 });
       }
     }

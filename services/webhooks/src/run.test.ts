@@ -1,10 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBus, decodeJson, openStatusStore, publishJson, type BusConnection } from "@switchyard/bus";
+import { connectBus, decodeJson, openStatusStore, publishTerminal, type BusConnection } from "@switchyard/bus";
 import {
   createNames,
-  eventMessageId,
   randomId,
   WebhookAttempted,
   type JobRecord,
@@ -83,7 +82,7 @@ async function startStack(env: Record<string, string>): Promise<Stack> {
     dispatcher,
     attempts,
     publish: async (event) => {
-      await publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, { msgId: eventMessageId(event) });
+      await publishTerminal(bus.js, names, event);
     },
   };
   stacks.push(stack);
@@ -100,7 +99,7 @@ afterAll(async () => {
   for (const subscription of subscriptions) subscription.unsubscribe();
   for (const { dispatcher, names } of stacks) {
     await dispatcher.close();
-    for (const stream of [names.eventsStream, names.jobsStream, `KV_${names.statusBucket}`]) {
+    for (const stream of [names.eventsStream, names.jobsStream, names.webhooksStream, `KV_${names.statusBucket}`]) {
       await bus.jsm.streams.delete(stream).catch(() => false);
     }
   }
@@ -160,14 +159,11 @@ const requestsTo = (path: string) => receiver.received.filter((r) => r.path === 
 const attemptsOf = (stack: Stack, jobId: string) =>
   stack.attempts.filter((a) => a.jobId === jobId).sort((a, b) => a.attempt - b.attempt);
 
-/** Waits until no consumer of the stack holds an unacked or undelivered message. */
+/** Waits until the dispatcher's consumer holds no unacked or undelivered message. */
 async function settled(stack: Stack): Promise<void> {
   await eventually(async () => {
-    for (const type of ["completed", "failed", "cancelled"]) {
-      const info = await bus.jsm.consumers.info(stack.names.eventsStream, `webhooks-${type}`);
-      if (info.num_ack_pending + info.num_pending > 0) return undefined;
-    }
-    return true;
+    const info = await bus.jsm.consumers.info(stack.names.webhooksStream, stack.names.webhooksConsumer);
+    return info.num_ack_pending + info.num_pending > 0 ? undefined : true;
   });
 }
 

@@ -4,9 +4,10 @@ import {
   ensureStreams,
   openStatusStore,
   startConsumeLoop,
+  type BusConnection,
   type ConsumeLoop,
 } from "@switchyard/bus";
-import { TERMINAL_EVENT_TYPES, createNames } from "@switchyard/contracts";
+import { TERMINAL_EVENT_TYPES, createNames, type Names } from "@switchyard/contracts";
 import { DEV_TENANT, type WebhooksConfig } from "./config.js";
 import { createDeliverer } from "./delivery.js";
 import { createConsoleLogger, type Logger } from "./logger.js";
@@ -27,9 +28,10 @@ export interface RunningWebhooks {
 const ACK_WAIT_MARGIN_MS = 30_000;
 
 /**
- * Starts the webhook dispatcher: one durable consumer per terminal event type on `EVENTS`
- * (nats-server 2.9 allows one filter subject per consumer), each with its own consume loop.
- * Opens every connection the dispatcher uses; `main.ts` calls it after starting telemetry.
+ * Starts the webhook dispatcher: one durable consumer on the `WEBHOOKS` work queue, where every
+ * producer of a terminal event queues a copy when the job asked for a webhook, so jobs without
+ * one cost the dispatcher nothing. Opens every connection the dispatcher uses; `main.ts` calls
+ * it after starting telemetry.
  */
 export async function run(config: WebhooksConfig, options: RunOptions = {}): Promise<RunningWebhooks> {
   const logger = options.logger ?? createConsoleLogger();
@@ -49,27 +51,26 @@ export async function run(config: WebhooksConfig, options: RunOptions = {}): Pro
       policy: config,
       logger,
     });
-    for (const type of TERMINAL_EVENT_TYPES) {
-      const name = await ensureFilteredConsumer(
-        bus.jsm,
-        names.eventsStream,
-        `webhooks-${type}`,
-        names.eventTypeFilter(type),
-        { ackWaitMs: config.timeoutMs + ACK_WAIT_MARGIN_MS },
-      );
-      const jsConsumer = await bus.js.consumers.get(names.eventsStream, name);
-      loops.push(
-        await startConsumeLoop(jsConsumer, {
-          concurrency: config.concurrency,
-          spanName: `deliver webhook ${type}`,
-          handle: (msg, span) => consumer.handle(msg, span),
-          onError: (error, msg) =>
-            logger.error(
-              `handling ${msg.subject} failed, redelivering: ${error instanceof Error ? error.message : String(error)}`,
-            ),
-        }),
-      );
-    }
+    await dropPerTypeConsumers(bus.jsm, names);
+    const name = await ensureFilteredConsumer(
+      bus.jsm,
+      names.webhooksStream,
+      names.webhooksConsumer,
+      names.allWebhooksFilter,
+      { ackWaitMs: config.timeoutMs + ACK_WAIT_MARGIN_MS },
+    );
+    const jsConsumer = await bus.js.consumers.get(names.webhooksStream, name);
+    loops.push(
+      await startConsumeLoop(jsConsumer, {
+        concurrency: config.concurrency,
+        spanName: "deliver webhook",
+        handle: (msg, span) => consumer.handle(msg, span),
+        onError: (error, msg) =>
+          logger.error(
+            `handling ${msg.subject} failed, redelivering: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      }),
+    );
   } catch (error) {
     await Promise.allSettled(loops.map((loop) => loop.stop()));
     await deliverer.close().catch(() => undefined);
@@ -94,4 +95,14 @@ export async function run(config: WebhooksConfig, options: RunOptions = {}): Pro
         await bus.close();
       })()),
   };
+}
+
+/**
+ * Dispatchers before the `WEBHOOKS` queue read every terminal event through one consumer per
+ * type on `EVENTS`. Left in place, those consumers would hold every later event unacked.
+ */
+async function dropPerTypeConsumers(jsm: BusConnection["jsm"], names: Names): Promise<void> {
+  for (const type of TERMINAL_EVENT_TYPES) {
+    await jsm.consumers.delete(names.eventsStream, `webhooks-${type}`).catch(() => false);
+  }
 }

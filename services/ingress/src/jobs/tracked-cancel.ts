@@ -1,8 +1,7 @@
-import { encodeJson, publishCore, publishJson } from "@switchyard/bus";
+import { encodeJson, publishCore, publishTerminal } from "@switchyard/bus";
 import {
   JobNotFoundError,
   ServiceUnavailableError,
-  eventMessageId,
   type CancelRequest,
   type JobCancelled,
   type JobRecord,
@@ -40,11 +39,7 @@ export async function cancelTrackedJob(ctx: TrackedContext, tenant: string, id: 
     const request: CancelRequest = { reason: "client" };
     publishCore(ctx.bus.nc, ctx.names.cancelSubject(id), encodeJson(request));
     if (record.startedAt === null) {
-      const event = cancelledEvent(record, at);
-      await publishJson(ctx.bus.js, ctx.names.eventSubject(id, "cancelled"), event, {
-        msgId: eventMessageId(event),
-        attributes: { "switchyard.job_id": id },
-      });
+      await publishTerminal(ctx.bus.js, ctx.names, cancelledEvent(record, at), { "switchyard.job_id": id });
     }
   } catch (cause) {
     throw new ServiceUnavailableError(

@@ -447,7 +447,7 @@ export async function createHarness(
 /** Removes the namespace's streams, those behind its object store and KV buckets included. */
 export async function deleteStreams(bus: BusConnection, names: Names): Promise<void> {
   const buckets = [`OBJ_${names.artifactsBucket}`, `KV_${names.statusBucket}`, `KV_${names.tasksBucket}`];
-  for (const stream of [names.jobsStream, names.eventsStream, ...buckets]) {
+  for (const stream of [names.jobsStream, names.eventsStream, names.webhooksStream, ...buckets]) {
     await bus.jsm.streams.delete(stream).catch(() => false);
   }
 }

@@ -133,6 +133,7 @@ export async function createTrackedHarness(
       for (const stream of [
         names.jobsStream,
         names.eventsStream,
+        names.webhooksStream,
         `KV_${names.statusBucket}`,
         `OBJ_${names.artifactsBucket}`,
       ]) {

@@ -82,6 +82,7 @@ export async function testStreams(): Promise<{ bus: BusConnection; names: Names;
     cleanup: async () => {
       await bus.jsm.streams.delete(names.eventsStream).catch(() => false);
       await bus.jsm.streams.delete(names.jobsStream).catch(() => false);
+      await bus?.jsm.streams.delete(names.webhooksStream).catch(() => false);
       await bus.close();
     },
   };

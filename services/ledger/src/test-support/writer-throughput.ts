@@ -49,6 +49,7 @@ try {
 } finally {
   await bus.jsm.streams.delete(names.eventsStream).catch(() => false);
   await bus.jsm.streams.delete(names.jobsStream).catch(() => false);
+  await bus?.jsm.streams.delete(names.webhooksStream).catch(() => false);
   await bus.close();
   await db.destroy();
   await tmp.drop();

@@ -283,6 +283,7 @@ export async function openHarness(): Promise<Harness> {
       const streams = [
         names.jobsStream,
         names.eventsStream,
+        names.webhooksStream,
         `KV_${names.statusBucket}`,
         `KV_${names.tasksBucket}`,
         `OBJ_${names.artifactsBucket}`,

@@ -1,0 +1,35 @@
+import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import { eventMessageId, webhookDueMessageId, type Names, type TerminalEvent } from "@switchyard/contracts";
+import { publishJson } from "./publish.js";
+
+/**
+ * Stores a job's terminal event on `EVENTS` and, when the job asked for a webhook, queues the
+ * same event on `WEBHOOKS` for the dispatcher; resolves once both are stored. Every producer of
+ * terminal events goes through here, so no webhook job can end without its webhook queued.
+ *
+ * @example
+ * await publishTerminal(js, names, completedEvent);
+ */
+export async function publishTerminal(
+  js: JetStreamClient,
+  names: Names,
+  event: TerminalEvent,
+  attributes?: Record<string, string | number>,
+): Promise<PubAck> {
+  const [stored] = await Promise.all([
+    publishJson(js, names.eventSubject(event.jobId, event.type), event, { msgId: eventMessageId(event), attributes }),
+    event.webhook ? queueWebhook(js, names, event) : undefined,
+  ]);
+  return stored;
+}
+
+/**
+ * Queues a terminal event's webhook (again). One message id per job, so a producer that cannot
+ * tell whether an earlier try landed (a redelivered job) may simply call it once more.
+ */
+export function queueWebhook(js: JetStreamClient, names: Names, event: TerminalEvent): Promise<PubAck> {
+  return publishJson(js, names.webhookSubject(event.jobId), event, {
+    msgId: webhookDueMessageId(event.jobId),
+    attributes: { "switchyard.job_id": event.jobId },
+  });
+}
