@@ -1,6 +1,8 @@
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { eventMessageId, webhookDueMessageId, type Names, type TerminalEvent } from "@switchyard/contracts";
-import { publishJson } from "./publish.js";
+import { encodeJson } from "./codec.js";
+import { publishCore, publishJson } from "./publish.js";
 
 /**
  * Stores a job's terminal event on `EVENTS` and, when the job asked for a webhook, queues the
@@ -32,4 +34,13 @@ export function queueWebhook(js: JetStreamClient, names: Names, event: TerminalE
     msgId: webhookDueMessageId(event.jobId),
     attributes: { "switchyard.job_id": event.jobId },
   });
+}
+
+/**
+ * Tells the ingress waiting on a synchronous job (its `replyTo`) how the job ended. Call it only
+ * once `publishTerminal` has resolved: a client is never answered with an outcome that is not
+ * stored. Core NATS, so a reply lost to a reconnect is found in EVENTS at the deadline instead.
+ */
+export function replyTerminal(nc: NatsConnection, replyTo: string, event: TerminalEvent): void {
+  publishCore(nc, `${replyTo}.${event.type}`, encodeJson(event));
 }

@@ -30,6 +30,12 @@ export const JobSubmitted = z.object({
   tracked: z.boolean().optional(),
   webhook: WebhookTarget.optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * A synchronous request's waiting ingress (`Names.replySubject`): once the terminal event is
+   * stored, the worker also sends it to `<replyTo>.<type>` over core NATS, so the ingress holds
+   * one subscription for all its requests instead of one per job.
+   */
+  replyTo: z.string().optional(),
 });
 export type JobSubmitted = z.infer<typeof JobSubmitted>;
 

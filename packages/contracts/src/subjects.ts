@@ -35,6 +35,10 @@ export interface Names {
   tokenSubject(jobId: string): string;
   /** Core NATS: the ingress's flow-control credits for a streamed job, ingress to worker. */
   flowSubject(jobId: string): string;
+  /** Core NATS: where a job's worker tells the ingress process `instance` how the job ended (`<subject>.<type>`). */
+  replySubject(instance: string, jobId: string): string;
+  /** Core NATS: every reply to the ingress process `instance`. */
+  repliesFilter(instance: string): string;
   /** Core NATS: cancel a running job, ingress to worker. */
   cancelSubject(jobId: string): string;
   /** KV bucket of tracked jobs' records, keyed `<tenant>.<jobId>`. */
@@ -71,6 +75,8 @@ export function createNames(namespace = ""): Names {
     tokenSubject: (jobId) => `${p}tokens.${jobId}`,
     flowSubject: (jobId) => `${p}flow.${jobId}`,
     cancelSubject: (jobId) => `${p}cancel.${jobId}`,
+    replySubject: (instance, jobId) => `${p}replies.${instance}.${jobId}`,
+    repliesFilter: (instance) => `${p}replies.${instance}.>`,
     statusBucket: `${P}job_status`,
     statusKey: (tenant, jobId) => `${tenant}.${jobId}`,
     tasksBucket: `${P}job_tasks`,

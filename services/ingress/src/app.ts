@@ -11,6 +11,10 @@ import { registerImageRoutes } from "./routes/images.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import { registerVideoRoutes } from "./routes/videos.js";
 import { createTrackedContext } from "./jobs/tracked.js";
+import { openOutcomeInbox } from "./jobs/outcome-inbox.js";
+import type { SyncJobContext } from "./jobs/run-sync.js";
+import { createSendBatch } from "./jobs/send-batch.js";
+import { systemClock } from "./deps.js";
 
 function reportToStderr(error: unknown, requestId: string): void {
   console.error(`ingress: unexpected error in request ${requestId}:`, error);
@@ -51,8 +55,17 @@ export function createIngressApp(deps: IngressDeps): FastifyInstance {
     reaper = setInterval(() => app.server.closeIdleConnections(), 50);
     done();
   });
+  // One for the synchronous routes together: one replies subscription, one send batch.
+  const sync: SyncJobContext = {
+    bus: deps.bus,
+    names: deps.names,
+    clock: deps.clock ?? systemClock,
+    batch: createSendBatch(),
+    inbox: openOutcomeInbox(deps.bus.nc, deps.names),
+  };
   app.addHook("onClose", (_instance, done) => {
     clearInterval(reaper);
+    sync.inbox.close();
     done();
   });
 
@@ -69,8 +82,8 @@ export function createIngressApp(deps: IngressDeps): FastifyInstance {
   installErrorHandling(app, report);
   registerHealthRoutes(app, deps, () => closing);
   registerModelRoutes(app, deps);
-  registerChatCompletionRoutes(app, deps);
-  if (deps.artifacts) registerImageRoutes(app, deps, deps.artifacts);
+  registerChatCompletionRoutes(app, deps, sync);
+  if (deps.artifacts) registerImageRoutes(app, deps, deps.artifacts, sync);
   const tracked = createTrackedContext(deps);
   if (tracked) {
     registerJobRoutes(app, deps, tracked);

@@ -4,6 +4,7 @@ import {
   publishJson,
   publishTerminal,
   queueWebhook,
+  replyTerminal,
   type BusConnection,
   type StatusStore,
 } from "@switchyard/bus";
@@ -24,7 +25,7 @@ import type { Patiently } from "./patience.js";
 import { markFinished } from "./status-record.js";
 
 export interface EventRecorderDeps {
-  bus: Pick<BusConnection, "js" | "jsm">;
+  bus: Pick<BusConnection, "nc" | "js" | "jsm">;
   names: Names;
   statusStore: Pick<StatusStore, "modify">;
   clock: Clock;
@@ -37,9 +38,9 @@ export interface EventRecorder {
   /** Publishes a non-terminal event, retrying while JetStream is unreachable; a lost one is logged, not fatal. */
   publishPatiently(event: JobEvent): Promise<void>;
   /**
-   * Whether the job has a `completed`, `failed` or `cancelled` event already. If it has and asked
-   * for a webhook, the webhook is queued again (a no-op when it is queued): the worker that
-   * stored the event may have died before it queued it.
+   * Whether the job has a `completed`, `failed` or `cancelled` event already. If it has, what
+   * the worker that stored it may have died before doing is done again: its webhook is queued
+   * (a no-op when it is) and the waiting ingress, if any, is told.
    */
   alreadyFinished(job: JobSubmitted): Promise<boolean>;
   /**
@@ -72,6 +73,19 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
       msgId: eventMessageId(event),
       attributes,
     });
+  };
+
+  /** The waiting ingress of a synchronous job learns the stored outcome; best effort (it also checks EVENTS). */
+  const reply = (job: JobSubmitted, event: TerminalEvent): void => {
+    if (job.replyTo === undefined) return;
+    try {
+      replyTerminal(bus.nc, job.replyTo, event);
+    } catch (error) {
+      logger.warn("could not tell the waiting ingress; it finds the outcome in EVENTS at the deadline", {
+        jobId: job.id,
+        error,
+      });
+    }
   };
 
   const settleMessage = (settle: () => void, jobId: string): void => {
@@ -126,10 +140,14 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
       );
       const stored = found.find((message) => message !== null);
       if (!stored) return false;
-      if (job.webhook) {
+      if (job.webhook || job.replyTo !== undefined) {
         const parsed = JobEvent.safeParse(decodeJson(stored.data));
-        if (parsed.success && isTerminal(parsed.data)) await queueWebhook(bus.js, names, parsed.data);
-        else logger.error("the stored terminal event is unreadable; its webhook cannot be queued", { jobId: job.id });
+        if (parsed.success && isTerminal(parsed.data)) {
+          if (job.webhook) await queueWebhook(bus.js, names, parsed.data);
+          reply(job, parsed.data);
+        } else {
+          logger.error("the stored terminal event is unreadable; its webhook cannot be queued", { jobId: job.id });
+        }
       }
       return true;
     },
@@ -150,6 +168,7 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
         settleMessage(() => msg.nak(config.backoffMaxMs), job.id);
         return;
       }
+      reply(job, event);
       // The started, attempt and progress events go before the ack: once the job is acked,
       // nothing may be missing. They are published concurrently with the terminal one, which is
       // what the waiting client needs first.

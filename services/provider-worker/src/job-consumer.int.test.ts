@@ -343,6 +343,29 @@ describe("job consumer against NATS", () => {
     expect(s.events).toEqual([]);
   });
 
+  it("tells the job's waiting ingress (replyTo) the outcome, only once it is stored in EVENTS", async () => {
+    const job = newJob(`reply ${randomId(8)}`);
+    job.replyTo = names.replySubject("int-ingress", job.id);
+    const replies = bus.nc.subscribe(names.repliesFilter("int-ingress"), { max: 1 });
+    const storedWhenReplied = (async () => {
+      for await (const m of replies) {
+        const stored = await bus.jsm.streams.getMessage(names.eventsStream, {
+          last_by_subj: names.eventSubject(job.id, "completed"),
+        });
+        return { subject: m.subject, event: JobEvent.parse(decodeJson(m.data)), stored: stored !== null };
+      }
+      return undefined;
+    })();
+    await bus.nc.flush();
+    const s = await submit(job);
+    const terminal = await s.terminal();
+    const reply = await storedWhenReplied;
+
+    expect(reply?.subject).toBe(`${job.replyTo}.completed`);
+    expect(reply?.event).toEqual(terminal);
+    expect(reply?.stored).toBe(true);
+  });
+
   it("queues a webhook job's terminal event on WEBHOOKS, and nothing for a job without one", async () => {
     const withHook = newJob(`hooked ${randomId(8)}`, { webhook: { url: "https://hooks.example.com/done" } });
     const without = newJob(`plain ${randomId(8)}`);

@@ -1,24 +1,21 @@
-import { IncomingMessage, ServerResponse, request } from "node:http";
+import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus, publishJson, type BusConnection } from "@switchyard/bus";
-import { createIngressApp } from "../app.js";
 import {
-  KEY_A,
   NATS_URL,
   TERMINAL_DEFAULTS,
   chatBody,
   chatCompletion,
   createHarness,
   publishEvent,
-  testCatalog,
-  testConfig,
   type Harness,
 } from "../test-support/harness.js";
 import { waitUntil } from "../test-support/private-nats.js";
 import { createJobId, type JobSubmitted } from "@switchyard/contracts";
 import { systemClock } from "../deps.js";
 import { createSendBatch } from "./send-batch.js";
+import { openOutcomeInbox } from "./outcome-inbox.js";
 import { runJobSync } from "./run-sync.js";
 
 let h: Harness;
@@ -75,29 +72,22 @@ function subscriptionCount(b: BusConnection): number {
 }
 
 describe("a client that goes away", () => {
-  it("ends the wait and drops the job's subscription; the job itself stays published", async () => {
-    const app = createIngressApp({ config: testConfig(h.names), bus, names: h.names, catalog: testCatalog() });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    const port = typeof address === "object" && address ? address.port : 0;
+  it("ends the wait and forgets the job, which stays published; no subscription of its own is opened", async () => {
+    const inbox = openOutcomeInbox(bus.nc, h.names);
+    const ctx = { bus, names: h.names, clock: systemClock, batch: createSendBatch(), inbox };
     const baseline = subscriptionCount(bus);
-    const jobsBefore = h.worker.jobs.length;
+    const id = createJobId();
+    const response = new ServerResponse(new IncomingMessage(new Socket()));
+    const waiting = runJobSync(ctx, chatJob(id, Date.now(), 10_000), response);
 
-    const req = request({
-      host: "127.0.0.1",
-      port,
-      method: "POST",
-      path: "/v1/chat/completions",
-      headers: { authorization: `Bearer ${KEY_A}`, "content-type": "application/json" },
-    });
-    req.on("error", () => undefined);
-    req.end(JSON.stringify(chatBody()));
-
-    await waitUntil(() => h.worker.jobs.length > jobsBefore);
-    expect(subscriptionCount(bus)).toBe(baseline + 1);
-    req.destroy();
-    await waitUntil(() => subscriptionCount(bus) === baseline);
-    await app.close();
+    await waitUntil(() => h.worker.jobs.some((j) => j.id === id));
+    expect(h.worker.jobs.find((j) => j.id === id)?.replyTo).toBe(inbox.replyTo(id));
+    expect(inbox.waiting()).toBe(1);
+    expect(subscriptionCount(bus)).toBe(baseline);
+    response.emit("close");
+    expect(await waiting).toBe("aborted");
+    expect(inbox.waiting()).toBe(0);
+    inbox.close();
   });
 });
 
@@ -112,7 +102,8 @@ describe("a publish JetStream reports as a duplicate", () => {
     const result = chatCompletion("gpt-4o-mini", "stored");
     await publishCompleted(id, now, result);
     const response = new ServerResponse(new IncomingMessage(new Socket()));
-    const ctx = { bus: h.bus, names: h.names, clock: systemClock, batch: createSendBatch() };
+    const inbox = openOutcomeInbox(h.bus.nc, h.names);
+    const ctx = { bus: h.bus, names: h.names, clock: systemClock, batch: createSendBatch(), inbox };
     const started = Date.now();
     const outcome = await runJobSync(ctx, job, response);
     expect(outcome).toMatchObject({ type: "completed", jobId: id, result });
@@ -130,7 +121,8 @@ describe("the deadline", () => {
     const deaf = Object.create(h.bus.nc, {
       subscribe: { value: (_subject: string, opts: object) => h.bus.nc.subscribe(`deaf.${id}`, opts) },
     }) as BusConnection["nc"];
-    const ctx = { bus: { ...h.bus, nc: deaf }, names: h.names, clock: systemClock, batch: createSendBatch() };
+    const inbox = openOutcomeInbox(deaf, h.names);
+    const ctx = { bus: { ...h.bus, nc: deaf }, names: h.names, clock: systemClock, batch: createSendBatch(), inbox };
     const response = new ServerResponse(new IncomingMessage(new Socket()));
     const waiting = runJobSync(ctx, job, response);
     await waitUntil(() => h.worker.jobs.some((j) => j.id === id));

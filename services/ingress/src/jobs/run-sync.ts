@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { JobSubmitted, Names } from "@switchyard/contracts";
 import type { Clock, IngressBus } from "../deps.js";
 import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from "./await-outcome.js";
+import type { OutcomeInbox } from "./outcome-inbox.js";
 import { assertConnected, publishJob } from "./submit.js";
 import type { SendBatch } from "./send-batch.js";
 
@@ -10,6 +11,8 @@ export interface SyncJobContext {
   readonly names: Names;
   readonly clock: Clock;
   readonly batch: SendBatch;
+  /** Where this process hears how its jobs ended. */
+  readonly inbox: OutcomeInbox;
 }
 
 export interface WatchedJob<T> {
@@ -21,9 +24,9 @@ export interface WatchedJob<T> {
 }
 
 /**
- * Opens the job's event watch, then whatever `alsoOpen` subscribes, then publishes the job, in
- * one synchronous step: the SUBs reach the server before the job can, so no event or token
- * of a fast worker is missed. The wait ends at the job's deadline.
+ * Registers the job with the inbox, opens whatever `alsoOpen` subscribes, then publishes the job
+ * (naming the inbox as its `replyTo`), in one synchronous step: any SUB reaches the server
+ * before the job can, so no token of a fast worker is missed. The wait ends at the job's deadline.
  */
 export async function watchAndPublish<T>(
   ctx: SyncJobContext,
@@ -31,7 +34,7 @@ export async function watchAndPublish<T>(
   alsoOpen: () => T,
 ): Promise<WatchedJob<T>> {
   return ctx.batch(() => {
-    const watch = watchOutcome(ctx.bus.nc, ctx.names, job.id, Math.max(0, job.deadlineAt - ctx.clock.now()));
+    const watch = ctx.inbox.watch(job.id, remainingMs(ctx, job));
     let opened: T;
     try {
       opened = alsoOpen();
@@ -39,19 +42,36 @@ export async function watchAndPublish<T>(
       watch.cancel();
       throw error;
     }
-    return { watch, opened, published: publishJob(ctx.bus, ctx.names, job) };
+    const published = publishJob(ctx.bus, ctx.names, { ...job, replyTo: ctx.inbox.replyTo(job.id) });
+    return { watch, opened, published };
   });
+}
+
+const remainingMs = (ctx: SyncJobContext, job: JobSubmitted): number => Math.max(0, job.deadlineAt - ctx.clock.now());
+
+/**
+ * For a publish JetStream reported as a duplicate: the job is an earlier request's (same
+ * Idempotency-Key), so its worker replies to that request's ingress. Follows the job's EVENTS
+ * instead, subscribed before looking for an outcome stored already, so none slips between.
+ */
+export async function followEarlierJob(ctx: SyncJobContext, job: JobSubmitted, watch: OutcomeWatch): Promise<void> {
+  const events = watchOutcome(ctx.bus.nc, ctx.names, job.id, remainingMs(ctx, job));
+  void events.outcome.then((outcome) => {
+    if (outcome !== "aborted") watch.resolve(outcome);
+  });
+  void watch.outcome.then(() => events.cancel());
+  const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
+  if (stored) watch.resolve(stored);
 }
 
 /**
  * Submits a job and waits for its end, for endpoints that answer synchronously.
  *
  * Order matters: a keyed job first looks for a stored outcome (a retry after completion must
- * not run the job again); then the event subscription opens; only then is the job published.
- * When JetStream reports the publish as a duplicate, an earlier request with the same key
- * owns the job, and it may have finished before our subscription existed, so EVENTS is
- * checked once more, as it is at the deadline. If the client disconnects, the wait ends
- * ("aborted"); the job runs on.
+ * not run the job again); then the inbox watch opens; only then is the job published. When
+ * JetStream reports the publish as a duplicate, an earlier request with the same key owns the
+ * job (see `followEarlierJob`). At the deadline EVENTS is checked once more, for a reply lost
+ * to a reconnect. If the client disconnects, the wait ends ("aborted"); the job runs on.
  */
 export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, response: ServerResponse): Promise<Outcome> {
   assertConnected(ctx.bus);
@@ -66,10 +86,7 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
   response.once("close", onClose);
   try {
     const { duplicate } = await published;
-    if (duplicate) {
-      const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
-      if (stored) watch.resolve(stored);
-    }
+    if (duplicate) await followEarlierJob(ctx, job, watch);
     const outcome = await watch.outcome;
     // Core subscriptions miss what is published while the connection is re-established after a
     // NATS restart; the stored terminal event is the authority before answering 504.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { trace } from "@opentelemetry/api";
 import { ChatCompletionRequest, createJobId } from "@switchyard/contracts";
-import { systemClock, type IngressDeps } from "../deps.js";
+import type { IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
 import { useJobIdAsRequestId } from "../request-id.js";
 import { resolveModel } from "../jobs/resolve-model.js";
@@ -9,7 +9,6 @@ import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
 import { buildJob } from "../jobs/submit.js";
 import { runJobSync, type SyncJobContext } from "../jobs/run-sync.js";
 import { replyWithOutcome } from "../jobs/reply-outcome.js";
-import { createSendBatch } from "../jobs/send-batch.js";
 import { streamChatJob, type StreamJobContext } from "../streaming/stream-chat.js";
 
 function reportToStderr(error: unknown, requestId: string): void {
@@ -21,13 +20,7 @@ function reportToStderr(error: unknown, requestId: string): void {
  * answer with the worker's `chat.completion` (or its error) when the job ends; with
  * `stream: true`, relay its tokens as server-sent events (see `streamChatJob`).
  */
-export function registerChatCompletionRoutes(app: FastifyInstance, deps: IngressDeps): void {
-  const ctx: SyncJobContext = {
-    bus: deps.bus,
-    names: deps.names,
-    clock: deps.clock ?? systemClock,
-    batch: createSendBatch(),
-  };
+export function registerChatCompletionRoutes(app: FastifyInstance, deps: IngressDeps, ctx: SyncJobContext): void {
   const streamCtx: StreamJobContext = {
     ...ctx,
     keepAliveMs: deps.config.streamKeepAliveMs,

@@ -3,7 +3,7 @@ import { trace } from "@opentelemetry/api";
 import type { ArtifactStore } from "@switchyard/bus";
 import type { Catalog, Model } from "@switchyard/catalog";
 import { ImageGenerationRequest, InvalidRequestError, createJobId } from "@switchyard/contracts";
-import { systemClock, type IngressDeps } from "../deps.js";
+import type { IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
 import { useJobIdAsRequestId } from "../request-id.js";
 import { resolveModel } from "../jobs/resolve-model.js";
@@ -11,7 +11,6 @@ import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
 import { buildJob } from "../jobs/submit.js";
 import { runJobSync, type SyncJobContext } from "../jobs/run-sync.js";
 import { replyWithOutcome } from "../jobs/reply-outcome.js";
-import { createSendBatch } from "../jobs/send-batch.js";
 import { createUrlSigner } from "../artifacts/signed-urls.js";
 import { renderImagesResponse, type ImageFormat } from "../artifacts/images-response.js";
 import { registerImageFileRoute } from "./images-files.js";
@@ -38,13 +37,12 @@ function baseUrl(publicUrl: string | undefined, request: FastifyRequest): string
  * synchronous chat, answered in OpenAI's images shape; and `GET /v1/images/files/*`, where
  * `url` results point.
  */
-export function registerImageRoutes(app: FastifyInstance, deps: IngressDeps, artifacts: ArtifactStore): void {
-  const ctx: SyncJobContext = {
-    bus: deps.bus,
-    names: deps.names,
-    clock: deps.clock ?? systemClock,
-    batch: createSendBatch(),
-  };
+export function registerImageRoutes(
+  app: FastifyInstance,
+  deps: IngressDeps,
+  artifacts: ArtifactStore,
+  ctx: SyncJobContext,
+): void {
   const signer = createUrlSigner(deps.config.signingSecret);
   const { requestTimeoutMs, imageUrlTtlS, publicUrl } = deps.config;
 

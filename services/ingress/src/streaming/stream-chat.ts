@@ -3,7 +3,7 @@ import { BrokerError, toErrorBody, type ErrorBody, type JobCompleted, type JobSu
 import { FailedJobError } from "../errors/failed-job-error.js";
 import { findStoredOutcome, type Outcome } from "../jobs/await-outcome.js";
 import { isCompleted, outcomeError } from "../jobs/reply-outcome.js";
-import { watchAndPublish, type SyncJobContext, type WatchedJob } from "../jobs/run-sync.js";
+import { followEarlierJob, watchAndPublish, type SyncJobContext, type WatchedJob } from "../jobs/run-sync.js";
 import { assertConnected } from "../jobs/submit.js";
 import { DONE_FRAME, createChunkStream, errorFrame, type ChunkStream } from "./chunks.js";
 import { completionDelta, completionFinishReason, completionUsage } from "./completion-parts.js";
@@ -110,8 +110,7 @@ async function relay(
         // An earlier request with the same Idempotency-Key owns the job and its token stream (whose
         // start we missed): follow the outcome instead and tell the whole answer at the end.
         feed.close();
-        const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
-        if (stored) watch.resolve(stored);
+        await followEarlierJob(ctx, job, watch);
         return replay(await watch.outcome, chunks, sse, reply);
       }
       void watch.outcome.then((outcome) => {

@@ -7,6 +7,7 @@ import {
   ensureWorkerConsumer,
   openArtifactStore,
   publishJson,
+  replyTerminal,
   startConsumeLoop,
   type ArtifactStore,
   type BusConnection,
@@ -19,6 +20,7 @@ import {
   JobSubmitted,
   createNames,
   eventMessageId,
+  isTerminal,
   randomId,
   type EventError,
   type ImagesResult,
@@ -331,6 +333,7 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
         event = { ...base, type: "failed", route: "r1", error: reaction.failed };
       }
       await publishEvent(bus, names, event);
+      if (job.replyTo !== undefined && isTerminal(event)) replyTerminal(bus.nc, job.replyTo, event);
     },
   });
   return worker;
