@@ -10,7 +10,7 @@ export {
 export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";
 export type { PublishOptions } from "./publish.js";
-export { publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";
+export { findTerminalMessage, publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";
 export { startConsumeLoop } from "./consume.js";
 export type { ConsumeLoop, ConsumeLoopOptions } from "./consume.js";
 export { injectTraceContext, extractTraceContext } from "./trace-headers.js";

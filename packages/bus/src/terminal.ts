@@ -1,6 +1,12 @@
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, PubAck, StoredMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { eventMessageId, webhookDueMessageId, type Names, type TerminalEvent } from "@switchyard/contracts";
+import {
+  TERMINAL_EVENT_TYPES,
+  eventMessageId,
+  webhookDueMessageId,
+  type Names,
+  type TerminalEvent,
+} from "@switchyard/contracts";
 import { encodeJson } from "./codec.js";
 import { publishCore, publishJson } from "./publish.js";
 
@@ -43,4 +49,18 @@ export function queueWebhook(js: JetStreamClient, names: Names, event: TerminalE
  */
 export function replyTerminal(nc: NatsConnection, replyTo: string, event: TerminalEvent): void {
   publishCore(nc, `${replyTo}.${event.type}`, encodeJson(event));
+}
+
+/**
+ * The job's terminal event as stored in `EVENTS`, undecoded, or null. Terminal events share one
+ * `Nats-Msg-Id` per job, so at most one of the three subjects holds one.
+ */
+export async function findTerminalMessage(jsm: JetStreamManager, names: Names, jobId: string): Promise<StoredMsg | null> {
+  // `getMessage` answers null when the subject has no message.
+  const found = await Promise.all(
+    TERMINAL_EVENT_TYPES.map((type) =>
+      jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, type) }),
+    ),
+  );
+  return found.find((message) => message !== null) ?? null;
 }

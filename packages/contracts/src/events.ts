@@ -164,16 +164,16 @@ export function isTerminal(event: JobEvent): event is TerminalEvent {
   return event.type === "completed" || event.type === "failed" || event.type === "cancelled";
 }
 
-/**
- * The `Nats-Msg-Id` of an event. The terminal types share one id per job, so JetStream's
- * de-duplication keeps a single final outcome even if two workers (or a worker and a cancel)
- * race.
- */
 /** The `Nats-Msg-Id` of a job's webhook on `WEBHOOKS`: one per job, however often it is queued. */
 export function webhookDueMessageId(jobId: string): string {
   return `${jobId}:webhook-due`;
 }
 
+/**
+ * The `Nats-Msg-Id` of an event. The terminal types share one id per job, so JetStream's
+ * de-duplication keeps a single final outcome even if two workers (or a worker and a cancel)
+ * race.
+ */
 export function eventMessageId(event: JobEvent): string {
   switch (event.type) {
     case "started":

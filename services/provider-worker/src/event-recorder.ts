@@ -1,5 +1,6 @@
 import {
   decodeJson,
+  findTerminalMessage,
   nextTurn,
   publishJson,
   publishTerminal,
@@ -10,7 +11,6 @@ import {
 } from "@switchyard/bus";
 import {
   JobEvent,
-  TERMINAL_EVENT_TYPES,
   eventMessageId,
   isTerminal,
   type JobSubmitted,
@@ -131,14 +131,8 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
       }
     },
 
-    // `getMessage` answers null when the subject has no message.
     alreadyFinished: async (job) => {
-      const found = await Promise.all(
-        TERMINAL_EVENT_TYPES.map((type) =>
-          bus.jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(job.id, type) }),
-        ),
-      );
-      const stored = found.find((message) => message !== null);
+      const stored = await findTerminalMessage(bus.jsm, names, job.id);
       if (!stored) return false;
       if (job.webhook || job.replyTo !== undefined) {
         const parsed = JobEvent.safeParse(decodeJson(stored.data));
@@ -146,7 +140,9 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
           if (job.webhook) await queueWebhook(bus.js, names, parsed.data);
           reply(job, parsed.data);
         } else {
-          logger.error("the stored terminal event is unreadable; its webhook cannot be queued", { jobId: job.id });
+          logger.error("the stored terminal event is unreadable; its webhook and reply cannot be sent", {
+            jobId: job.id,
+          });
         }
       }
       return true;

@@ -196,6 +196,27 @@ async function submit(job: JobSubmitted): Promise<Submitted> {
   };
 }
 
+/** The `completed` event an earlier delivery of `job` stored, answering `marker`. */
+function earlierCompletion(job: JobSubmitted, marker: string): JobCompleted {
+  return chatCompletedEvent(
+    job,
+    {
+      route: "int-primary",
+      attempts: 1,
+      latencyMs: 5,
+      completion: {
+        id: "chatcmpl-earlier",
+        object: "chat.completion",
+        created: 1,
+        model: "int-upstream-model",
+        choices: [{ index: 0, message: { role: "assistant", content: marker }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      },
+    },
+    Date.now(),
+  );
+}
+
 /** The terminal event waiting on WEBHOOKS for a job, or null. */
 async function queuedWebhook(jobId: string): Promise<JobEvent | null> {
   const stored = await bus.jsm.streams.getMessage(names.webhooksStream, { last_by_subj: names.webhookSubject(jobId) });
@@ -316,23 +337,7 @@ describe("job consumer against NATS", () => {
     const marker = `done already ${randomId(8)}`;
     const job = newJob(marker);
     // An earlier delivery finished the job, but its ack never reached JetStream.
-    const earlier = chatCompletedEvent(
-      job,
-      {
-        route: "int-primary",
-        attempts: 1,
-        latencyMs: 5,
-        completion: {
-          id: "chatcmpl-x",
-          object: "chat.completion",
-          created: 1,
-          model: "int-upstream-model",
-          choices: [{ index: 0, message: { role: "assistant", content: marker }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-        },
-      },
-      Date.now(),
-    );
+    const earlier = earlierCompletion(job, marker);
     await publishJson(bus.js, names.eventSubject(job.id, "completed"), earlier, { msgId: eventMessageId(earlier) });
     lostDeliveries.set(job.id, 1);
     const s = await submit(job);
@@ -381,23 +386,7 @@ describe("job consumer against NATS", () => {
   it("queues the webhook of a redelivered job whose worker stored the terminal event and died before queueing it", async () => {
     const marker = `hook lost ${randomId(8)}`;
     const job = newJob(marker, { webhook: { url: "https://hooks.example.com/lost" } });
-    const earlier = chatCompletedEvent(
-      job,
-      {
-        route: "int-primary",
-        attempts: 1,
-        latencyMs: 5,
-        completion: {
-          id: "chatcmpl-y",
-          object: "chat.completion",
-          created: 1,
-          model: "int-upstream-model",
-          choices: [{ index: 0, message: { role: "assistant", content: marker }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-        },
-      },
-      Date.now(),
-    );
+    const earlier = earlierCompletion(job, marker);
     // Only the EVENTS half of the terminal publish landed.
     await publishJson(bus.js, names.eventSubject(job.id, "completed"), earlier, { msgId: eventMessageId(earlier) });
     expect(await queuedWebhook(job.id)).toBeNull();

@@ -1,11 +1,10 @@
-import { decodeJson } from "@switchyard/bus";
+import { decodeJson, findTerminalMessage } from "@switchyard/bus";
 import {
   BrokerError,
   JobCancelled,
   JobCompleted,
   JobFailed,
   ServiceUnavailableError,
-  TERMINAL_EVENT_TYPES,
   type Names,
   type TerminalEvent,
 } from "@switchyard/contracts";
@@ -94,22 +93,14 @@ function subscribe(
   }
 }
 
-/**
- * The terminal event already stored in EVENTS for a job, if any. Terminal events share one
- * `Nats-Msg-Id` per job, so at most one of them exists.
- */
+/** The terminal event already stored in EVENTS for a job, if any; an unreachable store is a 503. */
 export async function findStoredOutcome(
   jsm: IngressBus["jsm"],
   names: Names,
   jobId: string,
 ): Promise<TerminalEvent | BrokerError | undefined> {
   try {
-    const found = await Promise.all(
-      TERMINAL_EVENT_TYPES.map((type) =>
-        jsm.streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, type) }),
-      ),
-    );
-    const stored = found.find((message) => message !== null);
+    const stored = await findTerminalMessage(jsm, names, jobId);
     return stored ? decodeTerminal(stored.subject, stored.data, jobId) : undefined;
   } catch (cause) {
     throw new ServiceUnavailableError("The job store is unavailable. Please retry shortly.", { cause });
