@@ -40,7 +40,8 @@ describe("main", () => {
     const proc = start({ INGRESS_PORT: "0", SWITCHYARD_NAMESPACE: namespace });
     const exited = once(proc.child, "exit");
     const deadline = Date.now() + 20_000;
-    while (!/listening on (http:\S+)/.test(proc.out()) && Date.now() < deadline) {
+    // The dev key line comes last; the banner's lines may reach the pipe in separate reads.
+    while (!proc.out().includes("dev API key") && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const url = /listening on (http:\S+)/.exec(proc.out())?.[1];

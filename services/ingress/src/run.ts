@@ -1,7 +1,8 @@
-import { connectBus, ensureStreams, openArtifactStore, openStatusStore } from "@switchyard/bus";
+import { connectBus, ensureStreams, openArtifactStore, openStatusStore, type BusConnection } from "@switchyard/bus";
 import { loadCatalog } from "@switchyard/catalog";
 import { createNames } from "@switchyard/contracts";
 import type { Telemetry } from "@switchyard/telemetry";
+import type { FastifyInstance } from "fastify";
 import { createIngressApp } from "./app.js";
 import { DEV_API_KEY, DEV_TENANT, type IngressConfig } from "./config.js";
 
@@ -18,26 +19,10 @@ export interface RunOptions {
  * the grace period, then drain NATS, then flush telemetry.
  */
 export async function run({ config, env, telemetry }: RunOptions): Promise<void> {
-  const catalog = loadCatalog(config.catalogPath, env);
-  const names = createNames(config.namespace);
-  // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
-  const bus = await connectBus({ servers: [...config.natsServers], name: "ingress" });
-  await ensureStreams(bus.jsm, names);
-  const statusStore = await openStatusStore(bus.js, names);
-  const artifacts = await openArtifactStore(bus.js, names);
-
-  const app = createIngressApp({ config, bus, names, catalog, statusStore, artifacts });
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  console.log(`ingress listening on http://${host}:${port}`);
-  if (config.publicUrl) console.log(`public URL: ${config.publicUrl}`);
-  if (config.devKeyActive) console.log(`dev API key: ${DEV_API_KEY} (tenant ${DEV_TENANT})`);
-  if (config.devSigningSecretActive) {
-    console.log("image links are signed with the development key derived from the namespace; set SIGNING_SECRET");
-  }
-
+  // The handlers go in first: launchers signal as soon as the ingress answers, which can be
+  // before this function gets past `listen`. Until the app exists nothing has been accepted,
+  // so a signal then simply ends the process.
+  let up: { app: FastifyInstance; bus: BusConnection } | undefined;
   let stopping = false;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
@@ -45,6 +30,11 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
       process.exit(1);
     }
     stopping = true;
+    if (!up) {
+      console.log(`ingress: ${signal} received while starting, exiting`);
+      process.exit(0);
+    }
+    const { app, bus } = up;
     console.log(`ingress: ${signal} received, finishing in-flight requests`);
     const grace = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
     try {
@@ -59,4 +49,25 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
     }
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, (s) => void stop(s));
+
+  const catalog = loadCatalog(config.catalogPath, env);
+  const names = createNames(config.namespace);
+  // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
+  const bus = await connectBus({ servers: [...config.natsServers], name: "ingress" });
+  await ensureStreams(bus.jsm, names);
+  const statusStore = await openStatusStore(bus.js, names);
+  const artifacts = await openArtifactStore(bus.js, names);
+
+  const app = createIngressApp({ config, bus, names, catalog, statusStore, artifacts });
+  up = { app, bus };
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  console.log(`ingress listening on http://${host}:${port}`);
+  if (config.publicUrl) console.log(`public URL: ${config.publicUrl}`);
+  if (config.devKeyActive) console.log(`dev API key: ${DEV_API_KEY} (tenant ${DEV_TENANT})`);
+  if (config.devSigningSecretActive) {
+    console.log("image links are signed with the development key derived from the namespace; set SIGNING_SECRET");
+  }
 }

@@ -13,23 +13,17 @@ try {
 const telemetry = startTelemetry({ serviceName: "ledger" });
 const { run } = await import("./run.js");
 
-let ledger: Awaited<ReturnType<typeof run>>;
-try {
-  ledger = await run(config, { env: process.env });
-} catch (error) {
-  console.error(`ledger failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  await telemetry.shutdown().catch(() => undefined);
-  process.exit(1);
-}
-
+// The handlers go in before the service starts: launchers signal as soon as it answers, which
+// can be before `run` returns. A signal during the start stops the ledger once it is up.
+const started = run(config, { env: process.env });
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1); // a second signal: stop waiting
     stopping = true;
     console.error(`ledger: ${signal}, writing the current batch and stopping`);
-    void ledger
-      .close()
+    void started
+      .then((ledger) => ledger.close())
       .then(() => telemetry.shutdown())
       .then(
         () => process.exit(0),
@@ -39,4 +33,12 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
         },
       );
   });
+}
+
+try {
+  await started;
+} catch (error) {
+  console.error(`ledger failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  await telemetry.shutdown().catch(() => undefined);
+  process.exit(1);
 }

@@ -18,14 +18,7 @@ const app = createSimApp({
   log: config.log,
   videoMs: config.videoMs,
 });
-await app.listen({ host: config.host, port: config.port });
-
-const address = app.server.address();
-const port = typeof address === "object" && address !== null ? address.port : config.port;
-const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-// Tests that start the sim with SIM_PORT=0 read the port from this exact line.
-console.log(`sim-provider listening on http://${host}:${port}`);
-
+// Launchers signal as soon as the ready line appears, so the handlers go in before it.
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
@@ -41,3 +34,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     );
   });
 }
+
+await app.listen({ host: config.host, port: config.port });
+
+const address = app.server.address();
+const port = typeof address === "object" && address !== null ? address.port : config.port;
+const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+// Tests that start the sim with SIM_PORT=0 read the port from this exact line.
+console.log(`sim-provider listening on http://${host}:${port}`);
