@@ -19,6 +19,7 @@ import {
 import { connectBus, ensureStreams, publishJson } from "@switchyard/bus";
 import { createJobId, createNames, randomId, type JobSubmitted } from "@switchyard/contracts";
 import pg from "pg";
+import { byCommand, byPid, measureCpu, type ProcessGroup } from "./process-cpu.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -130,6 +131,8 @@ interface StackHandle {
   ingressUrl: string;
   simUrl: string;
   ingress: ServiceProcess;
+  /** Whose CPU a synchronous cell accounts for: the services on the chat path, NATS and PostgreSQL. */
+  cpuGroups: ProcessGroup[];
   namespace: string;
   databaseUrl: string;
   stop(): Promise<void>;
@@ -160,9 +163,9 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
     processes.push(p);
     return p;
   };
-  await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort), SIM_VIDEO_MS: String(videoMs) }, { url: `${simUrl}/v1/models` });
-  await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: String(ledgerPort) }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
-  await start("provider-worker", "services/provider-worker/src/main.ts", {}, { line: /provider-worker .*ready/ }, ["--family", "openai"]);
+  const sim = await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort), SIM_VIDEO_MS: String(videoMs) }, { url: `${simUrl}/v1/models` });
+  const ledger = await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: String(ledgerPort) }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
+  const worker = await start("provider-worker", "services/provider-worker/src/main.ts", {}, { line: /provider-worker .*ready/ }, ["--family", "openai"]);
   await start("provider-worker-video", "services/provider-worker/src/main.ts", { WORKER_CONCURRENCY: String(Math.max(1000, videoJobs * 2)) }, { line: /provider-worker .*ready/ }, ["--family", "video"]);
   // The whole stack, as `npm start` runs it: the dispatcher reads only jobs that asked for a webhook.
   await start("webhooks", "services/webhooks/src/main.ts", {}, { line: /webhooks ready/ });
@@ -171,6 +174,14 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
     simUrl,
     ingress,
+    cpuGroups: [
+      byPid("ingress", ingress.pid),
+      byPid("worker", worker.pid),
+      byPid("ledger", ledger.pid),
+      byPid("sim", sim.pid),
+      byCommand("nats-server", "nats-server"),
+      byCommand("postgres", "postgres"),
+    ],
     namespace,
     databaseUrl,
     stop: async () => {
@@ -376,6 +387,7 @@ async function main(): Promise<void> {
   const asyncResults: Record<string, unknown>[] = [];
   const streamResults: Record<string, unknown>[] = [];
   const videoResults: Record<string, unknown>[] = [];
+  const cpuResults: Record<string, unknown>[] = [];
 
   for (const mode of tracingModes) {
     const sink = mode === "on" ? await startOtlpSink() : undefined;
@@ -389,9 +401,13 @@ async function main(): Promise<void> {
         await setUpstreamLatency(stack.simUrl, latency);
         for (const conns of connections) {
           const direct = await wrk(`${stack.simUrl}/v1/chat/completions`, conns, durationS, directScript);
-          const { result: broker, peakRss } = await sampleMemory(
-            stack.ingress.pid,
-            wrk(`${stack.ingressUrl}/v1/chat/completions`, conns, durationS, brokerScript),
+          const {
+            result: { result: broker, peakRss },
+            cpuMsPerRequest,
+          } = await measureCpu(
+            stack.cpuGroups,
+            sampleMemory(stack.ingress.pid, wrk(`${stack.ingressUrl}/v1/chat/completions`, conns, durationS, brokerScript)),
+            (r) => r.result.requests,
           );
           const row = {
             tracing: mode,
@@ -411,6 +427,9 @@ async function main(): Promise<void> {
           };
           results.push(row);
           console.log(JSON.stringify(row));
+          const total = Object.values(cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
+          const cpuRow = { tracing: mode, upstreamLatencyMs: latency, connections: conns, ...cpuMsPerRequest, total: Number(total.toFixed(3)) };
+          cpuResults.push(cpuRow);
         }
       }
       await setUpstreamLatency(stack.simUrl, 0);
@@ -432,6 +451,8 @@ async function main(): Promise<void> {
 
   console.log("\nSynchronous chat, broker vs direct (wrk, 1 thread, %ss per cell)", durationS);
   console.table(results);
+  console.log("CPU per broker request, ms (user + system; nats-server and postgres are every process of that name)");
+  console.table(cpuResults);
   console.log("Async jobs (published to JetStream, completed = usage row committed)");
   console.table(asyncResults);
   console.log("Streamed chat, time to first token (sequential requests, broker and direct alternating)");
@@ -443,6 +464,7 @@ async function main(): Promise<void> {
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
     durationS,
     sync: results,
+    cpuMsPerRequest: cpuResults,
     async: asyncResults,
     streaming: streamResults,
     videos: videoResults,
