@@ -88,6 +88,14 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
     }
   };
 
+  /** The job's terminal event as stored in EVENTS, null if there is none. */
+  const storedTerminal = async (job: JobSubmitted): Promise<TerminalEvent | "unreadable" | null> => {
+    const stored = await findTerminalMessage(bus.jsm, names, job.id);
+    if (!stored) return null;
+    const parsed = JobEvent.safeParse(decodeJson(stored.data));
+    return parsed.success && isTerminal(parsed.data) ? parsed.data : "unreadable";
+  };
+
   const settleMessage = (settle: () => void, jobId: string): void => {
     try {
       settle();
@@ -132,37 +140,43 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
     },
 
     alreadyFinished: async (job) => {
-      const stored = await findTerminalMessage(bus.jsm, names, job.id);
-      if (!stored) return false;
-      if (job.webhook || job.replyTo !== undefined) {
-        const parsed = JobEvent.safeParse(decodeJson(stored.data));
-        if (parsed.success && isTerminal(parsed.data)) {
-          if (job.webhook) await queueWebhook(bus.js, names, parsed.data);
-          reply(job, parsed.data);
-        } else {
+      const stored = await storedTerminal(job);
+      if (stored === null) return false;
+      if (stored === "unreadable") {
+        if (job.webhook || job.replyTo !== undefined) {
           logger.error("the stored terminal event is unreadable; its webhook and reply cannot be sent", {
             jobId: job.id,
           });
         }
+        return true;
       }
+      if (job.webhook) await queueWebhook(bus.js, names, stored);
+      reply(job, stored);
       return true;
     },
 
     finish: async (msg, job, outcome, receivedAt, earlier = Promise.resolve()) => {
       let event = terminalEvent(job, outcome, receivedAt);
       let recorded = job.tracked !== true;
+      let duplicate = false;
       try {
         await patiently("publish the final event", async () => {
           if (!recorded) {
             event = await recordOutcome(job, event);
             recorded = true;
           }
-          await publish(event);
+          duplicate = (await publish(event)).duplicate;
         });
       } catch (error) {
         logger.error("could not publish the final event; the job will be redelivered", { jobId: job.id, error });
         settleMessage(() => msg.nak(config.backoffMaxMs), job.id);
         return;
+      }
+      // JetStream kept an earlier terminal event of this job (a concurrent delivery, or a keyed
+      // job published again), so that one is the job's outcome: the waiting client gets it, not ours.
+      if (duplicate) {
+        const stored = await storedTerminal(job).catch(() => null);
+        if (stored !== null && stored !== "unreadable") event = stored;
       }
       reply(job, event);
       // The started, attempt and progress events go before the ack: once the job is acked,

@@ -217,6 +217,14 @@ function earlierCompletion(job: JobSubmitted, marker: string): JobCompleted {
   );
 }
 
+/** The first reply sent to the replies inbox of ingress instance `instance`. */
+async function firstReply(instance: string): Promise<JobEvent | undefined> {
+  for await (const m of bus.nc.subscribe(names.repliesFilter(instance), { max: 1 })) {
+    return JobEvent.parse(decodeJson(m.data));
+  }
+  return undefined;
+}
+
 /** The terminal event waiting on WEBHOOKS for a job, or null. */
 async function queuedWebhook(jobId: string): Promise<JobEvent | null> {
   const stored = await bus.jsm.streams.getMessage(names.webhooksStream, { last_by_subj: names.webhookSubject(jobId) });
@@ -371,6 +379,39 @@ describe("job consumer against NATS", () => {
     expect(reply?.stored).toBe(true);
   });
 
+  it("acks a keyed job published again after the duplicate window, when it finished already, without calling the upstream", async () => {
+    const marker = `keyed ${randomId(8)}`;
+    // A retry with the same Idempotency-Key names the same job id; past JetStream's duplicate
+    // window its publish is a new message, delivered for the first time.
+    const job = newJob(marker, { idempotencyKey: `key-${randomId(8)}` });
+    job.replyTo = names.replySubject("int-keyed", job.id);
+    const earlier = earlierCompletion(job, marker);
+    await publishJson(bus.js, names.eventSubject(job.id, "completed"), earlier, { msgId: eventMessageId(earlier) });
+    const replied = firstReply("int-keyed");
+    await bus.nc.flush();
+    await submit(job);
+    await jobsAcked();
+
+    expect(upstream.callsFor(marker)).toHaveLength(0);
+    expect(await replied).toEqual(JobEvent.parse(earlier));
+  });
+
+  it("replies with the stored outcome when JetStream kept an earlier terminal event of the job", async () => {
+    const marker = `raced ${randomId(8)}`;
+    const job = newJob(marker);
+    job.replyTo = names.replySubject("int-raced", job.id);
+    // Another delivery of the same job stored its outcome while this one was calling the upstream.
+    const earlier = earlierCompletion(job, "the other delivery's answer");
+    await publishJson(bus.js, names.eventSubject(job.id, "completed"), earlier, { msgId: eventMessageId(earlier) });
+    const replied = firstReply("int-raced");
+    await bus.nc.flush();
+    await submit(job);
+    await jobsAcked();
+
+    expect(upstream.callsFor(marker)).toHaveLength(1);
+    expect(await replied).toEqual(JobEvent.parse(earlier));
+  });
+
   it("queues a webhook job's terminal event on WEBHOOKS, and nothing for a job without one", async () => {
     const withHook = newJob(`hooked ${randomId(8)}`, { webhook: { url: "https://hooks.example.com/done" } });
     const without = newJob(`plain ${randomId(8)}`);
@@ -379,7 +420,11 @@ describe("job consumer against NATS", () => {
     await jobsAcked();
 
     const queued = await queuedWebhook(withHook.id);
-    expect(queued).toMatchObject({ type: "completed", jobId: withHook.id, webhook: { url: "https://hooks.example.com/done" } });
+    expect(queued).toMatchObject({
+      type: "completed",
+      jobId: withHook.id,
+      webhook: { url: "https://hooks.example.com/done" },
+    });
     expect(await queuedWebhook(without.id)).toBeNull();
   });
 

@@ -105,9 +105,10 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     const delivery = msg.info.deliveryCount;
     const settle = (outcome: Outcome, earlier?: Promise<unknown>) => finish(msg, job, outcome, receivedAt, earlier);
 
-    // A redelivery may follow a crash or a lost ack after the job finished: never call the
-    // upstream (and bill the tenant) twice for one job.
-    if (delivery > 1 && (await alreadyFinished(job))) {
+    // A redelivery may follow a crash or a lost ack after the job finished, and a keyed job
+    // (Idempotency-Key) is published again by a retry that comes after JetStream's duplicate
+    // window: never call the upstream (and bill the tenant) twice for one job.
+    if ((delivery > 1 || job.idempotencyKey !== undefined) && (await alreadyFinished(job))) {
       settleMessage(() => msg.ack(), job.id);
       return;
     }
