@@ -233,7 +233,7 @@ async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
         createdAt: now,
         deadlineAt: now + 600_000,
       };
-      await publishJson(bus.js, names.jobSubject("openai", "chat"), job, { msgId: job.id });
+      await publishJson(bus.publisher, names.jobSubject("openai", "chat"), job, { msgId: job.id });
     }
   };
   await Promise.all(Array.from({ length: window }, publishOne));

@@ -1,10 +1,13 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { createPipelinedPublisher, type StreamPublisher } from "./stream-publisher.js";
 
 export interface BusConnection {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** Publishes to streams and awaits their acks, for a fraction of `js.publish`'s CPU. */
+  readonly publisher: StreamPublisher;
   /** False while the client is disconnected and reconnecting; the ingress answers 503 then. */
   isConnected(): boolean;
   close(): Promise<void>;
@@ -49,13 +52,16 @@ export async function connectBus(options: ConnectOptions): Promise<BusConnection
   })();
   const js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5000 });
   const jsm = await jetstreamManager(nc, { timeout: options.publishTimeoutMs ?? 5000 });
+  const publisher = createPipelinedPublisher(nc, { timeoutMs: options.publishTimeoutMs ?? 5000 });
   return {
     nc,
     js,
     jsm,
+    publisher,
     isConnected: () => connected && !nc.isClosed(),
     close: async () => {
       if (!nc.isClosed()) await nc.drain();
+      publisher.close();
     },
   };
 }

@@ -9,6 +9,8 @@ export {
 } from "./topology.js";
 export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";
+export { createPipelinedPublisher, StreamPublishError } from "./stream-publisher.js";
+export type { PipelinedPublisher, StreamPublisher } from "./stream-publisher.js";
 export type { PublishOptions } from "./publish.js";
 export { findTerminalMessage, publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";
 export { startConsumeLoop } from "./consume.js";

@@ -1,7 +1,8 @@
 import { SpanKind, SpanStatusCode, context, trace } from "@opentelemetry/api";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeJson } from "./codec.js";
+import type { StreamPublisher } from "./stream-publisher.js";
 import { injectTraceContext } from "./trace-headers.js";
 
 const tracer = trace.getTracer("@switchyard/bus");
@@ -18,10 +19,10 @@ export interface PublishOptions {
  * whose context travels in the message headers.
  *
  * @example
- * await publishJson(js, "jobs.openai.chat", job, { msgId: job.id });
+ * await publishJson(bus.publisher, "jobs.openai.chat", job, { msgId: job.id });
  */
 export async function publishJson(
-  js: JetStreamClient,
+  publisher: StreamPublisher,
   subject: string,
   payload: unknown,
   options: PublishOptions,
@@ -38,7 +39,10 @@ export async function publishJson(
   });
   const ctx = trace.setSpan(context.active(), span);
   try {
-    const ack = await js.publish(subject, encodeJson(payload), { msgID: options.msgId, headers: injectTraceContext(undefined, ctx) });
+    const ack = await publisher.publish(subject, encodeJson(payload), {
+      msgID: options.msgId,
+      headers: injectTraceContext(undefined, ctx),
+    });
     if (ack.duplicate) span.setAttribute("messaging.nats.duplicate", true);
     return ack;
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager, PubAck, StoredMsg } from "@nats-io/jetstream";
+import type { JetStreamManager, PubAck, StoredMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   TERMINAL_EVENT_TYPES,
@@ -9,6 +9,7 @@ import {
 } from "@switchyard/contracts";
 import { encodeJson } from "./codec.js";
 import { publishCore, publishJson } from "./publish.js";
+import type { StreamPublisher } from "./stream-publisher.js";
 
 /**
  * Stores a job's terminal event on `EVENTS` and, when the job asked for a webhook, queues the
@@ -16,10 +17,10 @@ import { publishCore, publishJson } from "./publish.js";
  * terminal events goes through here, so no webhook job can end without its webhook queued.
  *
  * @example
- * await publishTerminal(js, names, completedEvent);
+ * await publishTerminal(bus.publisher, names, completedEvent);
  */
 export async function publishTerminal(
-  js: JetStreamClient,
+  js: StreamPublisher,
   names: Names,
   event: TerminalEvent,
   attributes?: Record<string, string | number>,
@@ -35,7 +36,7 @@ export async function publishTerminal(
  * Queues a terminal event's webhook (again). One message id per job, so a producer that cannot
  * tell whether an earlier try landed (a redelivered job) may simply call it once more.
  */
-export function queueWebhook(js: JetStreamClient, names: Names, event: TerminalEvent): Promise<PubAck> {
+export function queueWebhook(js: StreamPublisher, names: Names, event: TerminalEvent): Promise<PubAck> {
   return publishJson(js, names.webhookSubject(event.jobId), event, {
     msgId: webhookDueMessageId(event.jobId),
     attributes: { "switchyard.job_id": event.jobId },
@@ -55,7 +56,11 @@ export function replyTerminal(nc: NatsConnection, replyTo: string, event: Termin
  * The job's terminal event as stored in `EVENTS`, undecoded, or null. Terminal events share one
  * `Nats-Msg-Id` per job, so at most one of the three subjects holds one.
  */
-export async function findTerminalMessage(jsm: JetStreamManager, names: Names, jobId: string): Promise<StoredMsg | null> {
+export async function findTerminalMessage(
+  jsm: JetStreamManager,
+  names: Names,
+  jobId: string,
+): Promise<StoredMsg | null> {
   // `getMessage` answers null when the subject has no message.
   const found = await Promise.all(
     TERMINAL_EVENT_TYPES.map((type) =>

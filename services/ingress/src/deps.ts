@@ -10,7 +10,7 @@ export interface Clock {
 }
 
 /** The part of the NATS connection the ingress uses; tests pass a real one. */
-export type IngressBus = Pick<BusConnection, "nc" | "js" | "jsm" | "isConnected">;
+export type IngressBus = Pick<BusConnection, "nc" | "jsm" | "publisher" | "isConnected">;
 
 export interface IngressDeps {
   readonly config: IngressConfig;

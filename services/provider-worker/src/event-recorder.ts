@@ -25,7 +25,7 @@ import type { Patiently } from "./patience.js";
 import { markFinished } from "./status-record.js";
 
 export interface EventRecorderDeps {
-  bus: Pick<BusConnection, "nc" | "js" | "jsm">;
+  bus: Pick<BusConnection, "nc" | "jsm" | "publisher">;
   names: Names;
   statusStore: Pick<StatusStore, "modify">;
   clock: Clock;
@@ -68,8 +68,8 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
   const publish = async (event: JobEvent) => {
     await nextTurn();
     const attributes = { "switchyard.job_id": event.jobId, "switchyard.event": event.type };
-    if (isTerminal(event)) return publishTerminal(bus.js, names, event, attributes);
-    return publishJson(bus.js, names.eventSubject(event.jobId, event.type), event, {
+    if (isTerminal(event)) return publishTerminal(bus.publisher, names, event, attributes);
+    return publishJson(bus.publisher, names.eventSubject(event.jobId, event.type), event, {
       msgId: eventMessageId(event),
       attributes,
     });
@@ -150,7 +150,7 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
         }
         return true;
       }
-      if (job.webhook) await queueWebhook(bus.js, names, stored);
+      if (job.webhook) await queueWebhook(bus.publisher, names, stored);
       reply(job, stored);
       return true;
     },

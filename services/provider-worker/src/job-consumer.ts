@@ -40,7 +40,7 @@ export type JobConsumerConfig = Pick<
 >;
 
 export interface JobConsumerDeps {
-  bus: Pick<BusConnection, "nc" | "js" | "jsm">;
+  bus: Pick<BusConnection, "nc" | "jsm" | "publisher">;
   names: Names;
   catalog: Pick<Catalog, "getModel">;
   providers: ProviderSource;

@@ -46,13 +46,13 @@ export function assertConnected(bus: Pick<IngressBus, "isConnected">): void {
  * full) means the job was not accepted: 503, which clients retry.
  */
 export async function publishJob(
-  bus: Pick<IngressBus, "js" | "isConnected">,
+  bus: Pick<IngressBus, "publisher" | "isConnected">,
   names: Names,
   job: JobSubmitted,
 ): Promise<{ duplicate: boolean; seq: number }> {
   assertConnected(bus);
   try {
-    const ack = await publishJson(bus.js, names.jobSubject(job.family, job.kind), job, {
+    const ack = await publishJson(bus.publisher, names.jobSubject(job.family, job.kind), job, {
       msgId: job.id,
       attributes: { "switchyard.job_id": job.id },
     });

@@ -39,7 +39,7 @@ export async function cancelTrackedJob(ctx: TrackedContext, tenant: string, id: 
     const request: CancelRequest = { reason: "client" };
     publishCore(ctx.bus.nc, ctx.names.cancelSubject(id), encodeJson(request));
     if (record.startedAt === null) {
-      await publishTerminal(ctx.bus.js, ctx.names, cancelledEvent(record, at), { "switchyard.job_id": id });
+      await publishTerminal(ctx.bus.publisher, ctx.names, cancelledEvent(record, at), { "switchyard.job_id": id });
     }
   } catch (cause) {
     throw new ServiceUnavailableError(

@@ -1,0 +1,143 @@
+import {
+  createInbox,
+  headers as createHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import type { PubAck } from "@nats-io/jetstream";
+
+/**
+ * What publishing to a stream needs: nats.js's `JetStreamClient` has this shape too, so code and
+ * tests may pass either.
+ */
+export interface StreamPublisher {
+  publish(subject: string, data: Uint8Array, options: { msgID: string; headers?: MsgHdrs }): Promise<PubAck>;
+}
+
+export interface PipelinedPublisher extends StreamPublisher {
+  /** Publishes awaiting an ack when this is called fail; later ones fail at once. */
+  close(): void;
+}
+
+/** The stream did not take the message: no ack in time, no stream on the subject, or an API error. */
+export class StreamPublishError extends Error {
+  /** JetStream's `err_code` when the stream answered with an error (e.g. 10077: stream full). */
+  readonly code: number | undefined;
+  constructor(message: string, code?: number) {
+    super(message);
+    this.name = "StreamPublishError";
+    this.code = code;
+  }
+}
+
+interface Pending {
+  readonly resolve: (ack: PubAck) => void;
+  readonly reject: (error: Error) => void;
+  readonly subject: string;
+  readonly expiresAt: number;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * JetStream publishes with their acks matched on one wildcard inbox subscription.
+ *
+ * Every `js.publish` of nats.js is a request: a request object, a timer, a promise race and an
+ * Error built for each call, about 40 µs of CPU per publish on our machines, where this takes
+ * about 18 µs (measured with 64 publishes in flight). A job costs the worker four publishes and
+ * the ingress one, so this is several percent of the broker's CPU per request. Timeouts are
+ * swept by one timer: every publish waits the same time, so pending entries expire in the
+ * order they were made.
+ *
+ * @example
+ * const publisher = createPipelinedPublisher(nc, { timeoutMs: 5000 });
+ * const ack = await publisher.publish("jobs.openai.chat", bytes, { msgID: job.id });
+ */
+export function createPipelinedPublisher(nc: NatsConnection, options: { timeoutMs: number }): PipelinedPublisher {
+  const inbox = createInbox();
+  const prefixLength = inbox.length + 1;
+  const pending = new Map<string, Pending>();
+  let next = 0;
+  let closed = false;
+
+  const settle = (msg: Msg): void => {
+    const token = msg.subject.slice(prefixLength);
+    const entry = pending.get(token);
+    if (!entry) return; // timed out already
+    pending.delete(token);
+    try {
+      entry.resolve(parseAck(msg, entry.subject));
+    } catch (error) {
+      entry.reject(error as Error);
+    }
+  };
+  const subscription = nc.subscribe(`${inbox}.*`, { callback: (_error, msg) => settle(msg) });
+
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [token, entry] of pending) {
+        if (entry.expiresAt > now) break;
+        pending.delete(token);
+        entry.reject(
+          new StreamPublishError(`no ack from JetStream for ${entry.subject} within ${options.timeoutMs} ms`),
+        );
+      }
+    },
+    Math.min(250, Math.max(10, Math.floor(options.timeoutMs / 4))),
+  );
+  sweep.unref();
+
+  return {
+    publish(subject, data, { msgID, headers }) {
+      if (closed) return Promise.reject(new StreamPublishError("the publisher is closed"));
+      const token = (next++).toString(36);
+      const hdrs = headers ?? createHeaders();
+      hdrs.set("Nats-Msg-Id", msgID);
+      return new Promise<PubAck>((resolve, reject) => {
+        pending.set(token, { resolve, reject, subject, expiresAt: Date.now() + options.timeoutMs });
+        try {
+          nc.publish(subject, data, { reply: `${inbox}.${token}`, headers: hdrs });
+        } catch (error) {
+          pending.delete(token);
+          reject(error as Error);
+        }
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweep);
+      subscription.unsubscribe();
+      for (const entry of pending.values()) entry.reject(new StreamPublishError("the publisher is closed"));
+      pending.clear();
+    },
+  };
+}
+
+function parseAck(msg: Msg, subject: string): PubAck {
+  // The server answers 503 "No Responders" when no stream listens on the subject.
+  if (msg.data.length === 0 && msg.headers?.code === 503) {
+    throw new StreamPublishError(`no stream takes ${subject}`, 503);
+  }
+  const body = JSON.parse(decoder.decode(msg.data)) as {
+    stream?: string;
+    seq?: number;
+    duplicate?: boolean;
+    domain?: string;
+    error?: { code?: number; err_code?: number; description?: string };
+  };
+  if (body.error) {
+    throw new StreamPublishError(
+      `JetStream refused ${subject}: ${body.error.description ?? "unknown error"}`,
+      body.error.err_code ?? body.error.code,
+    );
+  }
+  if (typeof body.stream !== "string" || body.stream === "" || typeof body.seq !== "number") {
+    throw new StreamPublishError(`invalid ack for ${subject}`);
+  }
+  const ack: PubAck = { stream: body.stream, seq: body.seq, duplicate: body.duplicate === true };
+  if (body.domain !== undefined) ack.domain = body.domain;
+  return ack;
+}
