@@ -16,7 +16,7 @@ import {
   tsxCommand,
   type ServiceProcess,
 } from "@switchyard/devstack";
-import { connectBus, ensureStreams, publishJson } from "@switchyard/bus";
+import { connectBus, deleteNamespaceStreams, ensureStreams, publishJson } from "@switchyard/bus";
 import { createJobId, createNames, randomId, type JobSubmitted } from "@switchyard/contracts";
 import pg from "pg";
 import { byCommand, byPid, measureCpu, type ProcessGroup } from "./process-cpu.js";
@@ -187,6 +187,9 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
     stop: async () => {
       for (const p of processes.reverse()) await p.stop();
       await dropDatabase(adminUrl, namespace).catch(() => undefined);
+      // A run leaves tens of thousands of events; on the machine's own NATS they would pile up.
+      const bus = await connectBus({ servers: natsUrl, name: "bench-cleanup" });
+      await deleteNamespaceStreams(bus.jsm, createNames(namespace)).finally(() => bus.close());
     },
   };
 }

@@ -1,8 +1,16 @@
 import { join } from "node:path";
 import OpenAI from "openai";
 import pg from "pg";
-import { createDatabase, dropDatabase, freePort, spawnService, tsxCommand, type ServiceProcess } from "@switchyard/devstack";
-import { randomId } from "@switchyard/contracts";
+import {
+  createDatabase,
+  dropDatabase,
+  freePort,
+  spawnService,
+  tsxCommand,
+  type ServiceProcess,
+} from "@switchyard/devstack";
+import { connectBus, deleteNamespaceStreams } from "@switchyard/bus";
+import { createNames, randomId } from "@switchyard/contracts";
 
 export const root = join(import.meta.dirname, "..", "..");
 export const DEV_KEY = "sk-switchyard-dev";
@@ -89,7 +97,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SIM_PROVIDER_URL: simUrl,
     ...tracing,
   };
-  const spawn = async (name: string, entry: string, env: Record<string, string | undefined>, ready: { url: string } | { line: RegExp }, extraArgs: string[] = []) => {
+  const spawn = async (
+    name: string,
+    entry: string,
+    env: Record<string, string | undefined>,
+    ready: { url: string } | { line: RegExp },
+    extraArgs: string[] = [],
+  ) => {
     const service = await spawnService({
       name,
       command,
@@ -118,7 +132,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
-    await spawn("sim", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort), ...options.simEnv }, { url: `${simUrl}/v1/models` });
+    await spawn(
+      "sim",
+      "services/sim-provider/src/main.ts",
+      { SIM_PORT: String(simPort), ...options.simEnv },
+      { url: `${simUrl}/v1/models` },
+    );
     await spawn(
       "ledger",
       "services/ledger/src/main.ts",
@@ -199,17 +218,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 async function deleteStreams(natsUrl: string, namespace: string): Promise<void> {
-  const { connect } = await import("@nats-io/transport-node");
-  const { jetstreamManager } = await import("@nats-io/jetstream");
-  const nc = await connect({ servers: natsUrl });
+  const bus = await connectBus({ servers: natsUrl, name: "test-cleanup" });
   try {
-    const jsm = await jetstreamManager(nc);
-    const prefix = `${namespace.toUpperCase()}_`;
-    for await (const info of jsm.streams.list()) {
-      if (info.config.name.startsWith(prefix)) await jsm.streams.delete(info.config.name);
-    }
+    await deleteNamespaceStreams(bus.jsm, createNames(namespace));
   } finally {
-    await nc.close();
+    await bus.close();
   }
 }
 

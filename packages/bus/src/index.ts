@@ -6,6 +6,7 @@ export {
   ensureLedgerConsumer,
   ensureFilteredConsumer,
   streamsPresent,
+  deleteNamespaceStreams,
 } from "./topology.js";
 export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";

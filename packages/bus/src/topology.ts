@@ -72,6 +72,32 @@ export async function ensureStreams(jsm: JetStreamManager, names: Names, options
   });
 }
 
+/**
+ * Deletes every stream of a namespace: the three above and the ones behind its key-value
+ * buckets and object store. For throwaway namespaces (tests, benchmarks): on a shared server
+ * their messages would otherwise pile up, run after run. Streams that do not exist are skipped.
+ *
+ * @example
+ * await deleteNamespaceStreams(bus.jsm, createNames("t1a2b3c"));
+ */
+export async function deleteNamespaceStreams(jsm: JetStreamManager, names: Names): Promise<void> {
+  const streams = [
+    names.jobsStream,
+    names.eventsStream,
+    names.webhooksStream,
+    `KV_${names.statusBucket}`,
+    `KV_${names.tasksBucket}`,
+    `OBJ_${names.artifactsBucket}`,
+  ];
+  for (const stream of streams) {
+    try {
+      await jsm.streams.delete(stream);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+}
+
 export interface WorkerConsumerOptions {
   /** Without an ack or a `working()` call within this time, the job goes to another worker. */
   ackWaitMs?: number;
@@ -101,7 +127,11 @@ export async function ensureWorkerConsumer(
 }
 
 /** The ledger's durable consumer over every event. */
-export async function ensureLedgerConsumer(jsm: JetStreamManager, names: Names, options: { ackWaitMs?: number } = {}): Promise<string> {
+export async function ensureLedgerConsumer(
+  jsm: JetStreamManager,
+  names: Names,
+  options: { ackWaitMs?: number } = {},
+): Promise<string> {
   const name = names.ledgerConsumer;
   await upsertConsumer(jsm, names.eventsStream, name, {
     durable_name: name,
