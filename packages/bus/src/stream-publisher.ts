@@ -72,7 +72,13 @@ export function createPipelinedPublisher(nc: NatsConnection, options: { timeoutM
       entry.reject(error as Error);
     }
   };
-  const subscription = nc.subscribe(`${inbox}.*`, { callback: (_error, msg) => settle(msg) });
+  // An error here ends the subscription (permissions, connection closed): the publishes then
+  // waiting fail at their timeout.
+  const subscription = nc.subscribe(`${inbox}.*`, {
+    callback: (error, msg) => {
+      if (error === null) settle(msg);
+    },
+  });
 
   const sweep = setInterval(
     () => {
