@@ -16,8 +16,8 @@ import {
   tsxCommand,
   type ServiceProcess,
 } from "@switchyard/devstack";
-import { connectBus, deleteNamespaceStreams, ensureStreams, publishJson } from "@switchyard/bus";
-import { createJobId, createNames, randomId, type JobSubmitted } from "@switchyard/contracts";
+import { connectBus, deleteNamespaceStreams } from "@switchyard/bus";
+import { createNames, randomId } from "@switchyard/contracts";
 import pg from "pg";
 import { byCommand, byPid, measureCpu, type ProcessGroup } from "./process-cpu.js";
 
@@ -33,7 +33,7 @@ const warmupS = Number(flag("warmup", "20"));
 const connections = flag("connections", "1,16,64").split(",").map(Number);
 const latencies = flag("latency", "0,50").split(",").map(Number);
 const tracingModes = flag("tracing", "off,on").split(",");
-const asyncJobs = Number(flag("async-jobs", "20000"));
+const asyncSeconds = Number(flag("async-seconds", "10"));
 const videoJobs = Number(flag("video-jobs", "500"));
 const videoMs = Number(flag("video-ms", "5000"));
 const streamRequests = Number(flag("stream-requests", "200"));
@@ -71,14 +71,16 @@ async function wrk(url: string, conns: number, seconds: number, script: string):
   };
 }
 
-function writeWrkScript(dir: string, withAuth: boolean): string {
-  const path = join(dir, withAuth ? "broker.lua" : "direct.lua");
-  const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Return exactly: hello" }] });
+const CHAT_BODY = { model: "gpt-4o-mini", messages: [{ role: "user", content: "Return exactly: hello" }] };
+
+/** A wrk script that POSTs `body` as JSON, with the dev key when `withAuth`. */
+function writeWrkScript(dir: string, name: string, body: unknown, withAuth: boolean): string {
+  const path = join(dir, name);
   writeFileSync(
     path,
     [
       `wrk.method = "POST"`,
-      `wrk.body = '${body}'`,
+      `wrk.body = '${JSON.stringify(body)}'`,
       `wrk.headers["Content-Type"] = "application/json"`,
       withAuth ? `wrk.headers["Authorization"] = "Bearer ${DEV_KEY}"` : "",
     ].join("\n"),
@@ -206,56 +208,39 @@ async function setUpstreamLatency(simUrl: string, ms: number): Promise<void> {
 }
 
 /**
- * Async throughput: jobs published to JetStream exactly as the ingress publishes a synchronous
- * job, so the figure is the pipeline's (worker, events, ledger) rather than the HTTP front's;
- * then the time until every job's usage row is committed by the ledger.
+ * Async throughput through the job API, as clients submit: wrk POSTs `/v1/jobs` at 64
+ * connections for `seconds` (accepted = 202 answers per second), then the clock runs until the
+ * ledger has committed a usage row for every accepted job (completed per second, counted from
+ * the first submission). The workers run the jobs while submissions go on, on the same cores.
  */
-async function benchAsync(natsUrl: string, stack: StackHandle, count: number) {
-  const names = createNames(stack.namespace);
-  const bus = await connectBus({ servers: natsUrl, name: "bench" });
-  await ensureStreams(bus.jsm, names);
+async function benchAsync(stack: StackHandle, seconds: number, script: string) {
   const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
-  const tenant = `bench-${randomId(6)}`;
   const recorded = async (): Promise<number> =>
-    Number((await db.query<{ n: string }>("select count(*) as n from usage where tenant = $1", [tenant])).rows[0]!.n);
-  const started = performance.now();
-  const window = 512;
-  let next = 0;
-  const publishOne = async (): Promise<void> => {
-    while (next < count) {
-      next++;
-      const now = Date.now();
-      const job: JobSubmitted = {
-        version: 1,
-        id: createJobId(),
-        kind: "chat",
-        family: "openai",
-        model: "gpt-4o-mini",
-        tenant,
-        request: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Return exactly: async" }] },
-        createdAt: now,
-        deadlineAt: now + 600_000,
-      };
-      await publishJson(bus.publisher, names.jobSubject("openai", "chat"), job, { msgId: job.id });
+    Number((await db.query<{ n: string }>("select count(*) as n from usage")).rows[0]!.n);
+  try {
+    const before = await recorded();
+    const started = performance.now();
+    const submitted = await wrk(`${stack.ingressUrl}/v1/jobs`, 64, seconds, script);
+    const acceptedS = (performance.now() - started) / 1000;
+    const accepted = submitted.requests - submitted.errors;
+    let done = 0;
+    while (done < accepted) {
+      done = (await recorded()) - before;
+      if (performance.now() - started > 300_000) break;
+      if (done < accepted) await new Promise((r) => setTimeout(r, 50));
     }
-  };
-  await Promise.all(Array.from({ length: window }, publishOne));
-  const acceptedS = (performance.now() - started) / 1000;
-  let done = 0;
-  while (done < count) {
-    done = await recorded();
-    if (performance.now() - started > 300_000) break;
-    if (done < count) await new Promise((r) => setTimeout(r, 50));
+    const completedS = (performance.now() - started) / 1000;
+    return {
+      jobs: accepted,
+      refused: submitted.errors,
+      acceptedPerSec: Math.round(accepted / acceptedS),
+      acceptP99Ms: submitted.p99Ms,
+      completedWithLedgerRowsPerSec: Math.round(done / completedS),
+      allRecorded: done >= accepted,
+    };
+  } finally {
+    await db.end();
   }
-  const completedS = (performance.now() - started) / 1000;
-  await db.end();
-  await bus.close();
-  return {
-    jobs: count,
-    acceptedPerSec: Math.round(count / acceptedS),
-    completedWithLedgerRowsPerSec: Math.round(done / completedS),
-    allRecorded: done === count,
-  };
 }
 
 /** Waits until the ledger has written everything the synchronous runs produced, so the async figures start clean. */
@@ -384,8 +369,9 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const nats = await findOrStartNats({ env: process.env, dataDir });
   const postgres = await findOrStartPostgres({ env: process.env, dataDir });
-  const directScript = writeWrkScript(work, false);
-  const brokerScript = writeWrkScript(work, true);
+  const directScript = writeWrkScript(work, "direct.lua", CHAT_BODY, false);
+  const brokerScript = writeWrkScript(work, "broker.lua", CHAT_BODY, true);
+  const jobsScript = writeWrkScript(work, "jobs.lua", { type: "chat.completion", body: CHAT_BODY }, true);
   const results: Record<string, unknown>[] = [];
   const asyncResults: Record<string, unknown>[] = [];
   const streamResults: Record<string, unknown>[] = [];
@@ -443,9 +429,16 @@ async function main(): Promise<void> {
       videoResults.push(videoRow);
       console.log(JSON.stringify(videoRow));
       await ledgerCaughtUp(stack);
-      const asyncRow = { tracing: mode, ...(await benchAsync(nats.url, stack, asyncJobs)) };
+      const { result: asyncResult, cpuMsPerRequest: asyncCpu } = await measureCpu(
+        stack.cpuGroups,
+        benchAsync(stack, asyncSeconds, jobsScript),
+        (r) => r.jobs,
+      );
+      const asyncRow = { tracing: mode, ...asyncResult };
       asyncResults.push(asyncRow);
       console.log(JSON.stringify(asyncRow));
+      const asyncCpuTotal = Object.values(asyncCpu).reduce((sum, ms) => sum + ms, 0);
+      cpuResults.push({ tracing: mode, upstreamLatencyMs: 0, connections: "async", ...asyncCpu, total: Number(asyncCpuTotal.toFixed(3)) });
     } finally {
       await stack.stop();
       await sink?.close();
@@ -454,9 +447,9 @@ async function main(): Promise<void> {
 
   console.log("\nSynchronous chat, broker vs direct (wrk, 1 thread, %ss per cell)", durationS);
   console.table(results);
-  console.log("CPU per broker request, ms (user + system; nats-server and postgres are every process of that name)");
+  console.log("CPU per broker request (async: per job, submission to ledger row), ms (user + system; nats-server and postgres are every process of that name)");
   console.table(cpuResults);
-  console.log("Async jobs (published to JetStream, completed = usage row committed)");
+  console.log(`Async jobs (POST /v1/jobs for ${asyncSeconds}s at 64 connections; completed = usage row committed)`);
   console.table(asyncResults);
   console.log("Streamed chat, time to first token (sequential requests, broker and direct alternating)");
   console.table(streamResults);
