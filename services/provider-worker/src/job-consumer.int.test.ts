@@ -4,6 +4,7 @@ import { context, propagation, trace, TraceFlags } from "@opentelemetry/api";
 import {
   connectBus,
   decodeJson,
+  deleteNamespaceStreams,
   ensureStreams,
   ensureWorkerConsumer,
   openArtifactStore,
@@ -131,9 +132,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await loop?.stop();
   if (bus) {
-    const buckets = [`KV_${names.statusBucket}`, `KV_${names.tasksBucket}`, `OBJ_${names.artifactsBucket}`];
-    for (const stream of [names.jobsStream, names.eventsStream, names.webhooksStream, ...buckets])
-      await bus.jsm.streams.delete(stream).catch(() => undefined);
+    await deleteNamespaceStreams(bus.jsm, names).catch(() => undefined);
     await bus.close();
   }
   await agent.close();

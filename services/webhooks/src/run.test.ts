@@ -1,7 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBus, decodeJson, openStatusStore, publishTerminal, type BusConnection } from "@switchyard/bus";
+import {
+  connectBus,
+  decodeJson,
+  deleteNamespaceStreams,
+  openStatusStore,
+  publishTerminal,
+  type BusConnection,
+} from "@switchyard/bus";
 import {
   createNames,
   randomId,
@@ -99,9 +106,7 @@ afterAll(async () => {
   for (const subscription of subscriptions) subscription.unsubscribe();
   for (const { dispatcher, names } of stacks) {
     await dispatcher.close();
-    for (const stream of [names.eventsStream, names.jobsStream, names.webhooksStream, `KV_${names.statusBucket}`]) {
-      await bus.jsm.streams.delete(stream).catch(() => false);
-    }
+    await deleteNamespaceStreams(bus.jsm, names).catch(() => undefined);
   }
   await receiver?.close();
   await bus?.close();

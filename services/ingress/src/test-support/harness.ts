@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import {
   connectBus,
   decodeJson,
+  deleteNamespaceStreams,
   encodeJson,
   ensureStreams,
   ensureWorkerConsumer,
@@ -449,10 +450,7 @@ export async function createHarness(
 
 /** Removes the namespace's streams, those behind its object store and KV buckets included. */
 export async function deleteStreams(bus: BusConnection, names: Names): Promise<void> {
-  const buckets = [`OBJ_${names.artifactsBucket}`, `KV_${names.statusBucket}`, `KV_${names.tasksBucket}`];
-  for (const stream of [names.jobsStream, names.eventsStream, names.webhooksStream, ...buckets]) {
-    await bus.jsm.streams.delete(stream).catch(() => false);
-  }
+  await deleteNamespaceStreams(bus.jsm, names).catch(() => undefined);
 }
 
 export function chatBody(extra: Record<string, unknown> = {}): Record<string, unknown> {

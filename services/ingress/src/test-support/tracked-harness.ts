@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import {
   connectBus,
   decodeJson,
+  deleteNamespaceStreams,
   ensureStreams,
   ensureWorkerConsumer,
   openArtifactStore,
@@ -130,15 +131,7 @@ export async function createTrackedHarness(
     createApp,
     close: async () => {
       for (const app of apps) await app.close();
-      for (const stream of [
-        names.jobsStream,
-        names.eventsStream,
-        names.webhooksStream,
-        `KV_${names.statusBucket}`,
-        `OBJ_${names.artifactsBucket}`,
-      ]) {
-        await bus.jsm.streams.delete(stream).catch(() => false);
-      }
+      await deleteNamespaceStreams(bus.jsm, names).catch(() => undefined);
       await bus.close();
     },
   };

@@ -1,6 +1,7 @@
 import {
   connectBus,
   decodeJson,
+  deleteNamespaceStreams,
   encodeJson,
   ensureStreams,
   ensureWorkerConsumer,
@@ -280,15 +281,7 @@ export async function openHarness(): Promise<Harness> {
     close: async () => {
       for (const sub of subscriptions) sub.unsubscribe();
       await Promise.allSettled(workers.map((w) => w.stop()));
-      const streams = [
-        names.jobsStream,
-        names.eventsStream,
-        names.webhooksStream,
-        `KV_${names.statusBucket}`,
-        `KV_${names.tasksBucket}`,
-        `OBJ_${names.artifactsBucket}`,
-      ];
-      for (const stream of streams) await bus.jsm.streams.delete(stream).catch(() => undefined);
+      await deleteNamespaceStreams(bus.jsm, names).catch(() => undefined);
       await bus.close();
     },
   };
