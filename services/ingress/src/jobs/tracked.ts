@@ -105,14 +105,17 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
   assertConnected(ctx.bus);
   const { statusStore } = ctx;
   let record = newRecord(input, ctx.clock.now());
+  /** The record's KV revision as this request last wrote or read it. */
+  let revision: number;
   const existing =
     input.idempotencyKey === undefined ? null : await fromStore(() => statusStore.get(input.tenant, input.id));
   if (existing) {
     if (!isUnacked(existing.record)) return existing.record;
     record = existing.record;
+    revision = existing.revision;
   } else {
     try {
-      await statusStore.create(record);
+      revision = await statusStore.create(record);
     } catch (cause) {
       // A concurrent request with the same Idempotency-Key created it first.
       const raced = await fromStore(() => statusStore.get(input.tenant, input.id));
@@ -130,11 +133,24 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
     throw error;
   }
   // The sequence only serves the queue position: the job is accepted even if this write fails.
-  await statusStore
-    .modify(input.tenant, input.id, (current) => (current.jobsSeq === null ? { ...current, jobsSeq: seq } : null))
-    .catch(() => null);
+  await stampSequence(statusStore, record, revision, seq).catch(() => null);
   // The answer is the job as accepted (queued), even if a fast worker has already moved it on.
   return { ...record, jobsSeq: seq };
+}
+
+/**
+ * Writes the job's JOBS sequence into its record. Usually nothing has touched the record since
+ * this request wrote it, so it is updated at the known revision without reading it first; if a
+ * fast worker got there in between, the write is redone on the record as it is now.
+ */
+async function stampSequence(store: StatusStore, record: JobRecord, revision: number, seq: number): Promise<void> {
+  try {
+    await store.update({ ...record, jobsSeq: seq }, revision);
+  } catch {
+    await store.modify(record.tenant, record.id, (current) =>
+      current.jobsSeq === null ? { ...current, jobsSeq: seq } : null,
+    );
+  }
 }
 
 function isUnacked(record: JobRecord): boolean {
