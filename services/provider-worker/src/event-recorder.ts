@@ -88,7 +88,7 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
     }
   };
 
-  /** The job's terminal event as stored in EVENTS, null if there is none. */
+  /** The job's terminal event as stored in EVENTS; null if there is none, "unreadable" if it does not parse. */
   const storedTerminal = async (job: JobSubmitted): Promise<TerminalEvent | "unreadable" | null> => {
     const stored = await findTerminalMessage(bus.jsm, names, job.id);
     if (!stored) return null;
