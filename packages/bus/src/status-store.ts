@@ -27,6 +27,18 @@ export interface StatusStore {
    */
   modify(tenant: string, jobId: string, change: (current: JobRecord) => JobRecord | null): Promise<JobRecord | null>;
   /**
+   * `modify` for a writer that keeps the record between its writes: it starts from `known` (the
+   * record as this process last stored or read it) instead of reading it, which saves a KV read
+   * whenever nobody else wrote in between; after a conflicting write it reads and retries as
+   * `modify` does. Resolves with the record as stored and its revision, to pass on next time.
+   */
+  revise(
+    tenant: string,
+    jobId: string,
+    change: (current: JobRecord) => JobRecord | null,
+    known?: StoredRecord | null,
+  ): Promise<StoredRecord | null>;
+  /**
    * The tenant's job ids, oldest first (ids begin with their creation time). A removed job's
    * purge marker keeps its key listed; `get` answers null for it.
    */
@@ -49,26 +61,35 @@ export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): 
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return null;
     return { record: decodeRecord(entry.value), revision: entry.revision };
   };
+  const revise: StatusStore["revise"] = async (tenant, jobId, change, known) => {
+    let current = known ?? (await get(tenant, jobId));
+    // Whether `current` was just read: only a fresh record may say that nothing needs writing.
+    let fresh = !known;
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      if (!current) return null;
+      const next = change(current.record);
+      if (!next) {
+        if (fresh) return current;
+      } else {
+        try {
+          const revision = await kv.update(names.statusKey(tenant, jobId), encodeJson(next), current.revision);
+          return { record: next, revision };
+        } catch (error) {
+          if (!/wrong last sequence/i.test(String(error))) throw error;
+        }
+      }
+      current = await get(tenant, jobId);
+      fresh = true;
+    }
+    throw new Error(`could not update job ${jobId}: too many concurrent writers`);
+  };
   return {
     get,
     create: (record) => kv.create(key(record), encodeJson(record)),
     put: (record) => kv.put(key(record), encodeJson(record)),
     update: (record, revision) => kv.update(key(record), encodeJson(record), revision),
-    modify: async (tenant, jobId, change) => {
-      for (let i = 0; i < MAX_CAS_RETRIES; i++) {
-        const current = await get(tenant, jobId);
-        if (!current) return null;
-        const next = change(current.record);
-        if (!next) return current.record;
-        try {
-          await kv.update(names.statusKey(tenant, jobId), encodeJson(next), current.revision);
-          return next;
-        } catch (error) {
-          if (!/wrong last sequence/i.test(String(error))) throw error;
-        }
-      }
-      throw new Error(`could not update job ${jobId}: too many concurrent writers`);
-    },
+    modify: async (tenant, jobId, change) => (await revise(tenant, jobId, change))?.record ?? null,
+    revise,
     listIds: async (tenant) => {
       const prefix = names.statusKey(tenant, "");
       // The subjects of the bucket's stream, from one stream-info request. `kv.keys()` walks an
@@ -96,7 +117,11 @@ export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): 
 }
 
 /** Opens (creating if needed) the status bucket. */
-export async function openStatusStore(js: JetStreamClient, names: Names, options: { replicas?: number } = {}): Promise<StatusStore> {
+export async function openStatusStore(
+  js: JetStreamClient,
+  names: Names,
+  options: { replicas?: number } = {},
+): Promise<StatusStore> {
   const kv = await new Kvm(js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
   return createStatusStore(kv, await js.jetstreamManager(), names);
 }

@@ -8,6 +8,7 @@ import {
   replyTerminal,
   type BusConnection,
   type StatusStore,
+  type StoredRecord,
 } from "@switchyard/bus";
 import {
   JobEvent,
@@ -27,7 +28,7 @@ import { markFinished } from "./status-record.js";
 export interface EventRecorderDeps {
   bus: Pick<BusConnection, "nc" | "jsm" | "publisher">;
   names: Names;
-  statusStore: Pick<StatusStore, "modify">;
+  statusStore: Pick<StatusStore, "revise">;
   clock: Clock;
   config: { readonly backoffMaxMs: number; readonly logJobs: boolean };
   logger: Logger;
@@ -55,6 +56,8 @@ export interface EventRecorder {
     outcome: Outcome,
     receivedAt: number,
     earlier?: Promise<unknown>,
+    /** A tracked job's record as this delivery last stored it, so finishing it needs no read. */
+    status?: StoredRecord | null,
   ): Promise<void>;
   /** Acks or naks, best effort once the connection is closed (shutdown): the job is redelivered then. */
   settleMessage(settle: () => void, jobId: string): void;
@@ -109,9 +112,13 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
    * wins. If a cancel got there before us, the job is reported `cancelled`, with the usage the
    * upstream charged anyway.
    */
-  const recordOutcome = async (job: JobSubmitted, event: TerminalEvent): Promise<TerminalEvent> => {
-    const record = await statusStore.modify(job.tenant, job.id, markFinished(event));
-    if (record?.status !== "cancelled" || event.type === "cancelled") return event;
+  const recordOutcome = async (
+    job: JobSubmitted,
+    event: TerminalEvent,
+    known: StoredRecord | null | undefined,
+  ): Promise<TerminalEvent> => {
+    const stored = await statusStore.revise(job.tenant, job.id, markFinished(event), known);
+    if (stored?.record.status !== "cancelled" || event.type === "cancelled") return event;
     const { route, attempts, latencyMs, usage, units, streamEnd, chunks } = event;
     const facts = { route, attempts, latencyMs, usage, units, streamEnd, chunks, reason: "client" as const };
     return cancelledEvent(job, facts, event.at);
@@ -155,14 +162,14 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
       return true;
     },
 
-    finish: async (msg, job, outcome, receivedAt, earlier = Promise.resolve()) => {
+    finish: async (msg, job, outcome, receivedAt, earlier = Promise.resolve(), status) => {
       let event = terminalEvent(job, outcome, receivedAt);
       let recorded = job.tracked !== true;
       let duplicate = false;
       try {
         await patiently("publish the final event", async () => {
           if (!recorded) {
-            event = await recordOutcome(job, event);
+            event = await recordOutcome(job, event, status);
             recorded = true;
           }
           duplicate = (await publish(event)).duplicate;

@@ -1,4 +1,11 @@
-import { decodeJson, type ArtifactStore, type BusConnection, type StatusStore, type TaskStore } from "@switchyard/bus";
+import {
+  decodeJson,
+  type ArtifactStore,
+  type BusConnection,
+  type StatusStore,
+  type StoredRecord,
+  type TaskStore,
+} from "@switchyard/bus";
 import type { Catalog } from "@switchyard/catalog";
 import {
   BrokerError,
@@ -45,7 +52,7 @@ export interface JobConsumerDeps {
   catalog: Pick<Catalog, "getModel">;
   providers: ProviderSource;
   /** Tracked jobs' records (`<tenant>.<jobId>`), kept current for clients that poll. */
-  statusStore: Pick<StatusStore, "modify">;
+  statusStore: Pick<StatusStore, "revise">;
   /** Upstream task ids of video jobs, so a redelivery resumes instead of resubmitting. */
   taskStore: TaskStore;
   /** Generated images and videos, and the reference images clients upload. */
@@ -103,7 +110,10 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
 
   const process = async (msg: JobMessage, job: JobSubmitted, receivedAt: number, cancellation: Cancellation) => {
     const delivery = msg.info.deliveryCount;
-    const settle = (outcome: Outcome, earlier?: Promise<unknown>) => finish(msg, job, outcome, receivedAt, earlier);
+    // A tracked job's record as this delivery last stored it: each write starts from there.
+    let status: StoredRecord | null = null;
+    const settle = (outcome: Outcome, earlier?: Promise<unknown>) =>
+      finish(msg, job, outcome, receivedAt, earlier, status);
 
     // A redelivery may follow a crash or a lost ack after the job finished, and a keyed job
     // (Idempotency-Key) is published again by a retry that comes after JetStream's duplicate
@@ -113,8 +123,8 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
       return;
     }
     if (job.tracked) {
-      const record = await statusStore.modify(job.tenant, job.id, markStarted(clock.now()));
-      if (record?.status === "cancelled") {
+      status = await statusStore.revise(job.tenant, job.id, markStarted(clock.now()));
+      if (status?.record.status === "cancelled") {
         // Cancelled while queued. The ingress may have published `cancelled` already; the
         // shared terminal message id makes a second one a duplicate, but only within the
         // stream's duplicate window, hence the lookup.
@@ -163,7 +173,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         );
         if (!job.tracked) return;
         try {
-          await statusStore.modify(job.tenant, job.id, markProgress(update));
+          status = (await statusStore.revise(job.tenant, job.id, markProgress(update), status)) ?? status;
         } catch (error) {
           // Progress is advisory; the next update or the final record catches up.
           logger.warn("could not update the job's progress", { jobId: job.id, error });
