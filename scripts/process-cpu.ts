@@ -53,7 +53,8 @@ function sample(groups: readonly ProcessGroup[]): Map<string, Map<number, number
 
 /**
  * Runs `work` and reports each group's CPU over it, in ms of CPU per request (`requests` read
- * from the work's result). A process that started during the work counts from zero.
+ * from the work's result), and their `total`. A process that started during the work counts
+ * from zero.
  *
  * @example
  * const { result, cpuMsPerRequest } = await measureCpu(groups, wrk(url, 64, 5, script), (r) => r.requests);
@@ -68,10 +69,13 @@ export async function measureCpu<T>(
   const after = sample(groups);
   const n = Math.max(1, requests(result));
   const cpuMsPerRequest: Record<string, number> = {};
+  let total = 0;
   for (const [name, pids] of after) {
     let spent = 0;
     for (const [pid, ms] of pids) spent += ms - (before.get(name)?.get(pid) ?? 0);
     cpuMsPerRequest[name] = Number((spent / n).toFixed(3));
+    total += spent;
   }
+  cpuMsPerRequest["total"] = Number((total / n).toFixed(3));
   return { result, cpuMsPerRequest };
 }

@@ -50,9 +50,10 @@ export async function connectBus(options: ConnectOptions): Promise<BusConnection
       else if (status.type === "reconnect") connected = true;
     }
   })();
-  const js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5000 });
-  const jsm = await jetstreamManager(nc, { timeout: options.publishTimeoutMs ?? 5000 });
-  const publisher = createPipelinedPublisher(nc, { timeoutMs: options.publishTimeoutMs ?? 5000 });
+  const timeout = options.publishTimeoutMs ?? 5000;
+  const js = jetstream(nc, { timeout });
+  const jsm = await jetstreamManager(nc, { timeout });
+  const publisher = createPipelinedPublisher(nc, { timeoutMs: timeout });
   return {
     nc,
     js,

@@ -133,24 +133,16 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
     throw error;
   }
   // The sequence only serves the queue position: the job is accepted even if this write fails.
-  await stampSequence(statusStore, record, revision, seq).catch(() => null);
+  // Usually nothing touched the record since this request wrote it, so the write goes at that
+  // revision without reading it first; `revise` rereads if a fast worker got there in between.
+  await statusStore
+    .revise(input.tenant, input.id, (current) => (current.jobsSeq === null ? { ...current, jobsSeq: seq } : null), {
+      record,
+      revision,
+    })
+    .catch(() => null);
   // The answer is the job as accepted (queued), even if a fast worker has already moved it on.
   return { ...record, jobsSeq: seq };
-}
-
-/**
- * Writes the job's JOBS sequence into its record. Usually nothing has touched the record since
- * this request wrote it, so it is updated at the known revision without reading it first; if a
- * fast worker got there in between, the write is redone on the record as it is now.
- */
-async function stampSequence(store: StatusStore, record: JobRecord, revision: number, seq: number): Promise<void> {
-  try {
-    await store.update({ ...record, jobsSeq: seq }, revision);
-  } catch {
-    await store.modify(record.tenant, record.id, (current) =>
-      current.jobsSeq === null ? { ...current, jobsSeq: seq } : null,
-    );
-  }
 }
 
 function isUnacked(record: JobRecord): boolean {
