@@ -18,6 +18,7 @@ describe("loadConfig", () => {
       streamWindow: 64,
       streamStallMs: 30_000,
       videoPollMs: 1000,
+      startedHoldMs: 20,
       logJobs: false,
     });
     expect(config.catalogPath).toMatch(/config\/catalog\.yaml$/);
@@ -40,6 +41,7 @@ describe("loadConfig", () => {
         WORKER_STREAM_WINDOW: "16",
         WORKER_STREAM_STALL_MS: "5000",
         WORKER_VIDEO_POLL_MS: "2500",
+        WORKER_STARTED_HOLD_MS: "0",
         WORKER_LOG_JOBS: "TRUE",
       },
       [],
@@ -52,6 +54,7 @@ describe("loadConfig", () => {
       streamWindow: 16,
       streamStallMs: 5000,
       videoPollMs: 2500,
+      startedHoldMs: 0,
       logJobs: true,
     });
     expect(loadConfig({ WORKER_FAMILY: "openai", WORKER_LOG_JOBS: "false" }, []).logJobs).toBe(false);

@@ -53,6 +53,10 @@ const Env = z.object({
   WORKER_STREAM_STALL_MS: count(30_000, 100),
   // Time between two polls of one video task (jittered ±20%); lower is snappier progress, more upstream calls.
   WORKER_VIDEO_POLL_MS: count(1000, 50),
+  // How long a job's `started` event waits to share a socket write with its next event: a job
+  // that ends sooner sends all its events in one write, so nats-server and the ledger are not
+  // woken while the upstream call is in flight. 0 sends it at once.
+  WORKER_STARTED_HOLD_MS: count(20, 0),
   // A log line per finished job costs throughput at high concurrency, so it is off unless asked for.
   WORKER_LOG_JOBS: Flag,
 });
@@ -75,6 +79,7 @@ export interface WorkerConfig {
   readonly streamWindow: number;
   readonly streamStallMs: number;
   readonly videoPollMs: number;
+  readonly startedHoldMs: number;
   readonly logJobs: boolean;
 }
 
@@ -148,6 +153,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     streamWindow: e.WORKER_STREAM_WINDOW,
     streamStallMs: e.WORKER_STREAM_STALL_MS,
     videoPollMs: e.WORKER_VIDEO_POLL_MS,
+    startedHoldMs: e.WORKER_STARTED_HOLD_MS,
     logJobs: e.WORKER_LOG_JOBS,
   };
 }

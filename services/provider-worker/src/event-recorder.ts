@@ -185,11 +185,12 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
         const stored = await storedTerminal(job).catch(() => null);
         if (stored !== null && stored !== "unreadable") event = stored;
       }
-      reply(job, event);
       // The started, attempt and progress events go before the ack: once the job is acked,
-      // nothing may be missing. They are published concurrently with the terminal one, which is
-      // what the waiting client needs first.
+      // nothing may be missing. They were published with or before the terminal one, so they
+      // are stored by now as a rule; the reply waits for them too, so that it and the ack leave
+      // in one socket write rather than two.
       await earlier;
+      reply(job, event);
       settleMessage(() => msg.ack(), job.id);
       if (config.logJobs) {
         logger.info(`job ${event.type}`, { jobId: job.id, attempts: event.attempts, latencyMs: event.latencyMs });

@@ -50,6 +50,7 @@ const config: JobConsumerConfig = {
   streamWindow: 64,
   streamStallMs: 30_000,
   videoPollMs: 50,
+  startedHoldMs: 20,
 };
 const CATALOG = `
 routes:
@@ -316,6 +317,20 @@ describe("job consumer against NATS", () => {
     const jobTraceId = traceIdOf(jobTraceparents.get(s.job.id));
     expect(jobTraceId).toBe(s.traceId);
     expect(traceIdOf(call?.headers.traceparent)).toBe(jobTraceId);
+  });
+
+  it("reports a job that outlives the started hold as started while its upstream call is still running", async () => {
+    const marker = `slow ${randomId(8)}`;
+    const release = upstream.hold(marker);
+    const s = await submit(newJob(marker));
+    await waitFor(() => upstream.callsFor(marker).length === 1);
+    const started = await waitFor(() => s.events.find((e) => e.type === "started"));
+    expect(started).toMatchObject({ delivery: 1, worker: "int-test-worker" });
+    expect(s.events.map((e) => e.type)).toEqual(["started"]);
+    release();
+    await s.terminal();
+    await jobsAcked();
+    expect(s.events.map((e) => e.type)).toEqual(["started", "attempt", "completed"]);
   });
 
   it("retries a 500 and completes: two attempt events, one completed", async () => {

@@ -24,6 +24,7 @@ import { createEventRecorder } from "./event-recorder.js";
 import { progressEvent, startedEvent } from "./events.js";
 import { createHandlers } from "./handlers/dispatch.js";
 import { natsTokenChannels } from "./handlers/token-channel.js";
+import { holdEvent } from "./held-event.js";
 import { failed, type JobContext, type JobMessage, type Outcome } from "./job-context.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { createPatience } from "./patience.js";
@@ -44,6 +45,7 @@ export type JobConsumerConfig = Pick<
   | "streamWindow"
   | "streamStallMs"
   | "videoPollMs"
+  | "startedHoldMs"
 >;
 
 export interface JobConsumerDeps {
@@ -155,10 +157,17 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     }
 
     const pending: Array<Promise<void>> = [];
-    const emit = (event: JobEvent): void => {
+    const publish = (event: JobEvent): void => {
       pending.push(publishPatiently(event));
     };
-    emit(startedEvent(job, delivery, workerId, clock.now()));
+    // Held briefly so that a quick job's events leave in one write (WORKER_STARTED_HOLD_MS);
+    // any later event releases it first, so `started` always comes first.
+    const started = startedEvent(job, delivery, workerId, clock.now());
+    const heldStarted = holdEvent(() => publish(started), config.startedHoldMs);
+    const emit = (event: JobEvent): void => {
+      heldStarted.release();
+      publish(event);
+    };
     const ctx: JobContext = {
       job,
       model,
@@ -180,7 +189,12 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         }
       },
     };
-    let outcome = await handlerFor(job)(ctx);
+    let outcome: Outcome;
+    try {
+      outcome = await handlerFor(job)(ctx);
+    } finally {
+      heldStarted.release();
+    }
     // Whatever broke off a cancelled job's call (an abort error, a half-read stream) is the
     // cancellation's doing. A job that completed anyway stays completed: its answer exists.
     const reason = cancellation.reason();

@@ -48,6 +48,7 @@ export const testConfig: JobConsumerConfig = {
   streamWindow: 64,
   streamStallMs: 30_000,
   videoPollMs: 50,
+  startedHoldMs: 20,
 };
 
 /** Every kind on fake routes: `chat-a` falls back to `chat-b`. Adapters are keyed by route id. */

@@ -13,6 +13,8 @@ export interface TestUpstream {
   readonly calls: UpstreamCall[];
   /** The next calls for `marker` answer with these statuses (an OpenAI error body) before succeeding. */
   failFirst(marker: string, ...statuses: number[]): void;
+  /** Keeps the answers to `marker` waiting until the returned function is called. */
+  hold(marker: string): () => void;
   callsFor(marker: string): UpstreamCall[];
   close(): Promise<void>;
 }
@@ -24,6 +26,7 @@ export interface TestUpstream {
 export async function startTestUpstream(): Promise<TestUpstream> {
   const calls: UpstreamCall[] = [];
   const failures = new Map<string, number[]>();
+  const held = new Map<string, Promise<void>>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -34,6 +37,9 @@ export async function startTestUpstream(): Promise<TestUpstream> {
       const last = body.messages?.at(-1)?.content;
       const marker = typeof last === "string" ? last.replace(/^Return exactly: /, "") : "";
       calls.push({ marker, headers: req.headers, body });
+      void (held.get(marker) ?? Promise.resolve()).then(() => answer(marker, body));
+    });
+    const answer = (marker: string, body: Record<string, unknown>): void => {
       const status = failures.get(marker)?.shift();
       if (status !== undefined) {
         res.writeHead(status, { "content-type": "application/json" });
@@ -66,7 +72,7 @@ export async function startTestUpstream(): Promise<TestUpstream> {
           system_fingerprint: "fp_test",
         }),
       );
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -74,6 +80,14 @@ export async function startTestUpstream(): Promise<TestUpstream> {
     origin: `http://127.0.0.1:${port}`,
     calls,
     failFirst: (marker, ...statuses) => failures.set(marker, statuses),
+    hold: (marker) => {
+      let release!: () => void;
+      held.set(marker, new Promise<void>((resolve) => (release = resolve)));
+      return () => {
+        held.delete(marker);
+        release();
+      };
+    },
     callsFor: (marker) => calls.filter((c) => c.marker === marker),
     close: async () => {
       server.closeAllConnections();
