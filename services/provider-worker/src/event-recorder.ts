@@ -126,14 +126,15 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
 
   const terminalEvent = (job: JobSubmitted, outcome: Outcome, receivedAt: number): TerminalEvent => {
     const now = clock.now();
-    const facts = { ...outcome, latencyMs: now - receivedAt };
+    // The outcome carries every field its event needs; only the latency is added (see `identity` in events.ts on spreads).
+    const latencyMs = now - receivedAt;
     switch (outcome.type) {
       case "completed":
-        return completedEvent(job, { ...facts, route: outcome.route, result: outcome.result }, now);
+        return completedEvent(job, Object.assign({}, outcome, { latencyMs }), now);
       case "failed":
-        return failedEvent(job, { ...facts, error: outcome.error }, now);
+        return failedEvent(job, Object.assign({}, outcome, { latencyMs }), now);
       case "cancelled":
-        return cancelledEvent(job, { ...facts, reason: outcome.reason }, now);
+        return cancelledEvent(job, Object.assign({}, outcome, { latencyMs }), now);
     }
   };
 

@@ -16,7 +16,12 @@ import {
   type Usage,
 } from "@switchyard/contracts";
 
-/** The identity every event of a job repeats, so the ledger can write the job row from any one. */
+/**
+ * The identity every event of a job repeats, so the ledger can write the job row from any one.
+ * Builders add their fields with `Object.assign` rather than `{ ...identity(job, at), type }`:
+ * on Node 20, V8 leaves its fast path when properties follow a spread, and an event cost ~2-9 µs
+ * to build instead of ~0.1 µs.
+ */
 function identity(job: JobSubmitted, at: number) {
   return {
     version: 1 as const,
@@ -32,11 +37,11 @@ function identity(job: JobSubmitted, at: number) {
 
 /** The error as events carry it: the OpenAI error body plus the HTTP status the API answers with. */
 export function toEventError(error: BrokerError): EventError {
-  return { ...toErrorBody(error), status: error.status };
+  return Object.assign(toErrorBody(error), { status: error.status });
 }
 
 export function startedEvent(job: JobSubmitted, delivery: number, worker: string, at: number): JobStarted {
-  return { ...identity(job, at), type: "started", delivery, worker };
+  return Object.assign(identity(job, at), { type: "started" as const, delivery, worker });
 }
 
 export interface AttemptFacts {
@@ -52,19 +57,18 @@ export interface AttemptFacts {
 }
 
 export function attemptEvent(job: JobSubmitted, facts: AttemptFacts, at: number): AttemptRecorded {
-  return {
-    ...identity(job, at),
-    type: "attempt",
+  return Object.assign(identity(job, at), {
+    type: "attempt" as const,
     attemptId: `d${facts.delivery}.a${facts.attempt}`,
     route: facts.route.id,
     upstreamModel: facts.route.upstreamModel,
-    outcome: facts.error ? "error" : "ok",
+    outcome: facts.error ? ("error" as const) : ("ok" as const),
     startedAt: facts.startedAt,
     latencyMs: facts.latencyMs,
     httpStatus: facts.httpStatus,
     error: facts.error ? toEventError(facts.error) : null,
     retryInMs: facts.retryInMs,
-  };
+  });
 }
 
 export function progressEvent(
@@ -72,7 +76,11 @@ export function progressEvent(
   facts: { progress: number; upstreamTaskId: string | null },
   at: number,
 ): JobProgressed {
-  return { ...identity(job, at), type: "progress", progress: facts.progress, upstreamTaskId: facts.upstreamTaskId };
+  return Object.assign(identity(job, at), {
+    type: "progress" as const,
+    progress: facts.progress,
+    upstreamTaskId: facts.upstreamTaskId,
+  });
 }
 
 /**
@@ -89,7 +97,7 @@ export function toClientCompletion(job: JobSubmitted, completion: ChatCompletion
     model: job.model,
     choices: completion.choices.map((choice) => ({
       index: choice.index,
-      message: { ...choice.message, refusal: choice.message.refusal ?? null },
+      message: Object.assign({}, choice.message, { refusal: choice.message.refusal ?? null }),
       logprobs: choice.logprobs ?? null,
       finish_reason: choice.finish_reason,
     })),
@@ -116,15 +124,24 @@ export interface TerminalFacts {
 
 /** The fields the three terminal types share; the webhook target rides along for the dispatcher. */
 function terminal(job: JobSubmitted, facts: TerminalFacts) {
-  return {
+  const fields: {
+    attempts: number;
+    latencyMs: number;
+    usage: Usage | null;
+    streamEnd: StreamEnd | null;
+    webhook: NonNullable<JobSubmitted["webhook"]> | null;
+    units: BillableUnits | null;
+    chunks?: number;
+  } = {
     attempts: facts.attempts,
     latencyMs: facts.latencyMs,
     usage: facts.usage ?? null,
     streamEnd: facts.streamEnd ?? null,
     webhook: job.webhook ?? null,
     units: facts.units ?? null,
-    ...(facts.chunks !== undefined && { chunks: facts.chunks }),
   };
+  if (facts.chunks !== undefined) fields.chunks = facts.chunks;
+  return fields;
 }
 
 export interface CompletionFacts extends TerminalFacts {
@@ -134,13 +151,10 @@ export interface CompletionFacts extends TerminalFacts {
 }
 
 export function completedEvent(job: JobSubmitted, facts: CompletionFacts, at: number): JobCompleted {
-  return {
-    ...identity(job, at),
-    type: "completed",
-    ...terminal(job, facts),
+  return Object.assign(identity(job, at), { type: "completed" as const }, terminal(job, facts), {
     route: facts.route,
     result: facts.result,
-  };
+  });
 }
 
 /** The completed event of a chat job: the client's `chat.completion` and its usage. */
@@ -163,13 +177,10 @@ export interface FailureFacts extends TerminalFacts {
 }
 
 export function failedEvent(job: JobSubmitted, facts: FailureFacts, at: number): JobFailed {
-  return {
-    ...identity(job, at),
-    type: "failed",
-    ...terminal(job, facts),
+  return Object.assign(identity(job, at), { type: "failed" as const }, terminal(job, facts), {
     route: facts.route,
     error: toEventError(facts.error),
-  };
+  });
 }
 
 export interface CancellationFacts extends TerminalFacts {
@@ -177,11 +188,8 @@ export interface CancellationFacts extends TerminalFacts {
 }
 
 export function cancelledEvent(job: JobSubmitted, facts: CancellationFacts, at: number): JobCancelled {
-  return {
-    ...identity(job, at),
-    type: "cancelled",
-    ...terminal(job, facts),
+  return Object.assign(identity(job, at), { type: "cancelled" as const }, terminal(job, facts), {
     route: facts.route,
     reason: facts.reason,
-  };
+  });
 }

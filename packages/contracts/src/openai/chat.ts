@@ -102,13 +102,10 @@ export function normalizeUsage(usage: Usage): Usage {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
     total_tokens: usage.total_tokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0, ...usage.prompt_tokens_details },
-    completion_tokens_details: {
-      reasoning_tokens: 0,
-      audio_tokens: 0,
-      accepted_prediction_tokens: 0,
-      rejected_prediction_tokens: 0,
-      ...usage.completion_tokens_details,
-    },
+    prompt_tokens_details: Object.assign({ cached_tokens: 0, audio_tokens: 0 }, usage.prompt_tokens_details),
+    completion_tokens_details: Object.assign(
+      { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      usage.completion_tokens_details,
+    ),
   };
 }

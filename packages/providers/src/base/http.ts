@@ -62,12 +62,14 @@ export interface UpstreamJsonResponse {
  * classified `BrokerError` (see `classify.ts`); the raw body only ever travels in `cause`.
  */
 export async function postJson(dispatcher: Dispatcher, request: UpstreamRequest): Promise<UpstreamJsonResponse> {
-  return sendJson(dispatcher, {
-    ...request,
-    method: "POST",
-    headers: { "content-type": "application/json", ...request.headers },
-    body: JSON.stringify(request.body),
-  });
+  return sendJson(
+    dispatcher,
+    Object.assign({}, request, {
+      method: "POST" as const,
+      headers: Object.assign({ "content-type": "application/json" }, request.headers),
+      body: JSON.stringify(request.body),
+    }),
+  );
 }
 
 /** GETs a JSON resource (a task's state); failures are classified as `postJson`'s are. */

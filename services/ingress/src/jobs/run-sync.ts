@@ -42,7 +42,7 @@ export async function watchAndPublish<T>(
       watch.cancel();
       throw error;
     }
-    const published = publishJob(ctx.bus, ctx.names, { ...job, replyTo: ctx.inbox.replyTo(job.id) });
+    const published = publishJob(ctx.bus, ctx.names, Object.assign({}, job, { replyTo: ctx.inbox.replyTo(job.id) }));
     return { watch, opened, published };
   });
 }

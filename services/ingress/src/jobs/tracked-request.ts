@@ -61,7 +61,7 @@ export function parseTrackedRequest(
     });
   }
   const model = withParamPrefix(() => pickModel(catalog, kind, parsed["model"]), prefix);
-  const request: Record<string, unknown> = { ...parsed, model: model.id };
+  const request: Record<string, unknown> = Object.assign({}, parsed, { model: model.id });
   if (kind === "video") {
     request["size"] ??= DEFAULT_VIDEO_SIZE;
     request["seconds"] ??= DEFAULT_VIDEO_SECONDS;

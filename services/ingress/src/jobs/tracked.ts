@@ -136,13 +136,18 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
   // Usually nothing touched the record since this request wrote it, so the write goes at that
   // revision without reading it first; `revise` rereads if a fast worker got there in between.
   await statusStore
-    .revise(input.tenant, input.id, (current) => (current.jobsSeq === null ? { ...current, jobsSeq: seq } : null), {
-      record,
-      revision,
-    })
+    .revise(
+      input.tenant,
+      input.id,
+      (current) => (current.jobsSeq === null ? Object.assign({}, current, { jobsSeq: seq }) : null),
+      {
+        record,
+        revision,
+      },
+    )
     .catch(() => null);
   // The answer is the job as accepted (queued), even if a fast worker has already moved it on.
-  return { ...record, jobsSeq: seq };
+  return Object.assign({}, record, { jobsSeq: seq });
 }
 
 function isUnacked(record: JobRecord): boolean {

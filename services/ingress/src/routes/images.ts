@@ -62,7 +62,7 @@ export function registerImageRoutes(
       kind: "image",
       model,
       tenant: request.tenant,
-      request: { ...body, model: model.id },
+      request: Object.assign({}, body, { model: model.id }),
       now: ctx.clock.now(),
       timeoutMs: requestTimeoutMs,
       idempotencyKey,

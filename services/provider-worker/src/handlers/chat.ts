@@ -19,7 +19,7 @@ export function createChatHandler(deps: AttemptDeps): JobHandler {
         call: (adapter, route, signal) => requireMethod(adapter, "chat", route)(request.data, { signal }),
         httpStatus: (result) => result.httpStatus,
       },
-      { ...deps, onAttempt: ctx.emit },
+      Object.assign({}, deps, { onAttempt: ctx.emit }),
     );
     if (!outcome.ok) return failed(outcome.error, { route: outcome.route?.id ?? null, attempts: outcome.attempts });
     const result = toClientCompletion(job, outcome.result.completion);
