@@ -3,6 +3,7 @@ import { BrokerError, DeadlineExceededError, type AttemptRecorded, type JobSubmi
 import type { Route } from "@switchyard/catalog";
 import { getUpstreamStatus, type ProviderAdapter } from "@switchyard/providers";
 import { retryDecision, type BackoffConfig } from "./backoff.js";
+import { callSignal } from "./call-signal.js";
 import type { Clock } from "./clock.js";
 import { attemptEvent } from "./events.js";
 
@@ -39,7 +40,8 @@ export interface AttemptLoopInput<T> {
   callTimeoutMs?(route: Route, remainingMs: number): number;
   /**
    * Leave the successful attempt's event to the caller: a stream's attempt ends with the stream,
-   * not when its first chunk arrives.
+   * not when its first chunk arrives. The call's signal then stays armed after the call returns,
+   * since the stream goes on using it (its timer runs to the time limit, at most the deadline).
    */
   deferSuccessEvent?: boolean;
 }
@@ -101,8 +103,7 @@ export async function runAttempts<T>(input: AttemptLoopInput<T>, deps: AttemptLo
       const timeoutMs = input.callTimeoutMs?.(route, remaining) ?? Math.min(remaining, route.timeoutMs);
       const call = await callRoute(
         route,
-        timeoutMs,
-        signal,
+        { timeoutMs, cancel: signal, outlivesCall: input.deferSuccessEvent === true },
         (callSignal) => input.call(deps.providers.forRoute(route), route, callSignal),
         {
           job,
@@ -184,8 +185,7 @@ type CallResult<T> = { ok: true; result: T } | { ok: false; error: BrokerError }
 /** One upstream call inside its own span, with any throw turned into a `BrokerError`. */
 async function callRoute<T>(
   route: Route,
-  timeoutMs: number,
-  cancel: AbortSignal | undefined,
+  limits: { timeoutMs: number; cancel: AbortSignal | undefined; outlivesCall: boolean },
   call: (signal: AbortSignal) => Promise<T>,
   meta: { job: JobSubmitted; attemptId: string },
 ): Promise<CallResult<T>> {
@@ -199,9 +199,9 @@ async function callRoute<T>(
       },
     },
     async (span) => {
+      const armed = callSignal(limits.timeoutMs, limits.cancel);
       try {
-        const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
-        const result = await call(cancel ? AbortSignal.any([timeout, cancel]) : timeout);
+        const result = await call(armed.signal);
         return { ok: true as const, result };
       } catch (thrown) {
         const error = toBrokerError(thrown);
@@ -209,6 +209,7 @@ async function callRoute<T>(
         span.setAttribute("error.type", error.code);
         return { ok: false as const, error };
       } finally {
+        if (!limits.outlivesCall) armed.release();
         span.end();
       }
     },

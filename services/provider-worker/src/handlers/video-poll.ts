@@ -5,6 +5,7 @@ import type { VideoTaskState } from "@switchyard/providers";
 import { untilAborted } from "../abort.js";
 import { JobCancelledError, requireMethod, toBrokerError, type AttemptConfig, type AttemptDeps } from "../attempts.js";
 import { backoffDelay } from "../backoff.js";
+import { callSignal } from "../call-signal.js";
 import { failed, type JobContext, type Outcome } from "../job-context.js";
 import type { Patiently } from "../patience.js";
 
@@ -55,13 +56,13 @@ async function persist<T>(
     if (ctx.signal.aborted) return { ok: false, error: new JobCancelledError() };
     const remaining = ctx.job.deadlineAt - deps.clock.now();
     if (remaining <= 0) return { ok: false, error: new DeadlineExceededError() };
-    const signal = AbortSignal.any([AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, remaining))), ctx.signal]);
+    const armed = callSignal(Math.min(timeoutMs, remaining), ctx.signal);
     try {
       return {
         ok: true,
         value: await untilAborted(
-          Promise.resolve().then(() => call(signal)),
-          signal,
+          Promise.resolve().then(() => call(armed.signal)),
+          armed.signal,
         ),
       };
     } catch (thrown) {
@@ -71,6 +72,8 @@ async function persist<T>(
       failures++;
       const delay = error.retryAfterMs ?? deps.config.videoPollMs + backoffDelay(failures, deps.config, random);
       await deps.clock.sleep(delay, ctx.signal);
+    } finally {
+      armed.release();
     }
   }
 }
