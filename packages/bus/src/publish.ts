@@ -21,10 +21,20 @@ export interface PublishOptions {
  * @example
  * await publishJson(bus.publisher, "jobs.openai.chat", job, { msgId: job.id });
  */
-export async function publishJson(
+export function publishJson(
   publisher: StreamPublisher,
   subject: string,
   payload: unknown,
+  options: PublishOptions,
+): Promise<PubAck> {
+  return publishEncoded(publisher, subject, encodeJson(payload), options);
+}
+
+/** `publishJson` for a payload encoded already (one event stored and sent on, say). */
+export async function publishEncoded(
+  publisher: StreamPublisher,
+  subject: string,
+  payload: Uint8Array,
   options: PublishOptions,
 ): Promise<PubAck> {
   const span = tracer.startSpan(`publish ${subject.split(".", 3).slice(0, 2).join(".")}`, {
@@ -39,7 +49,7 @@ export async function publishJson(
   });
   const ctx = trace.setSpan(context.active(), span);
   try {
-    const ack = await publisher.publish(subject, encodeJson(payload), {
+    const ack = await publisher.publish(subject, payload, {
       msgID: options.msgId,
       headers: injectTraceContext(undefined, ctx),
     });

@@ -46,7 +46,11 @@ export function createTaskStore(kv: KV): TaskStore {
 }
 
 /** Opens (creating if needed) the tasks bucket. */
-export async function openTaskStore(js: JetStreamClient, names: Names, options: { replicas?: number } = {}): Promise<TaskStore> {
+export async function openTaskStore(
+  js: JetStreamClient,
+  names: Names,
+  options: { replicas?: number } = {},
+): Promise<TaskStore> {
   const kv = await new Kvm(js).create(names.tasksBucket, { history: 1, replicas: options.replicas ?? 1 });
   return createTaskStore(kv);
 }

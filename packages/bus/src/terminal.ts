@@ -8,8 +8,23 @@ import {
   type TerminalEvent,
 } from "@switchyard/contracts";
 import { encodeJson } from "./codec.js";
-import { publishCore, publishJson } from "./publish.js";
+import { publishCore, publishEncoded } from "./publish.js";
 import type { StreamPublisher } from "./stream-publisher.js";
+
+/**
+ * The bytes of terminal events, encoded once: the same event is stored in EVENTS, queued on
+ * WEBHOOKS and sent to the waiting ingress, and at ~1 KB each encoding is not free.
+ */
+const encoded = new WeakMap<TerminalEvent, Uint8Array>();
+
+function bytesOf(event: TerminalEvent): Uint8Array {
+  let bytes = encoded.get(event);
+  if (bytes === undefined) {
+    bytes = encodeJson(event);
+    encoded.set(event, bytes);
+  }
+  return bytes;
+}
 
 /**
  * Stores a job's terminal event on `EVENTS` and, when the job asked for a webhook, queues the
@@ -26,7 +41,10 @@ export async function publishTerminal(
   attributes?: Record<string, string | number>,
 ): Promise<PubAck> {
   const [stored] = await Promise.all([
-    publishJson(js, names.eventSubject(event.jobId, event.type), event, { msgId: eventMessageId(event), attributes }),
+    publishEncoded(js, names.eventSubject(event.jobId, event.type), bytesOf(event), {
+      msgId: eventMessageId(event),
+      attributes,
+    }),
     event.webhook ? queueWebhook(js, names, event) : undefined,
   ]);
   return stored;
@@ -37,7 +55,7 @@ export async function publishTerminal(
  * tell whether an earlier try landed (a redelivered job) may simply call it once more.
  */
 export function queueWebhook(js: StreamPublisher, names: Names, event: TerminalEvent): Promise<PubAck> {
-  return publishJson(js, names.webhookSubject(event.jobId), event, {
+  return publishEncoded(js, names.webhookSubject(event.jobId), bytesOf(event), {
     msgId: webhookDueMessageId(event.jobId),
     attributes: { "switchyard.job_id": event.jobId },
   });
@@ -49,7 +67,7 @@ export function queueWebhook(js: StreamPublisher, names: Names, event: TerminalE
  * stored. Core NATS, so a reply lost to a reconnect is found in EVENTS at the deadline instead.
  */
 export function replyTerminal(nc: NatsConnection, replyTo: string, event: TerminalEvent): void {
-  publishCore(nc, `${replyTo}.${event.type}`, encodeJson(event));
+  publishCore(nc, `${replyTo}.${event.type}`, bytesOf(event));
 }
 
 /**
