@@ -14,7 +14,7 @@ let store: StatusStore;
 beforeAll(async () => {
   bus = await connectBus({ servers: NATS_URL, name: "status-store-test" });
   names = createNames(`s${randomId(10).toLowerCase()}`);
-  store = await openStatusStore(bus.js, names);
+  store = await openStatusStore(bus, names);
 });
 afterAll(async () => {
   await deleteNamespaceStreams(bus.jsm, names);
@@ -83,5 +83,44 @@ describe("status store revise", () => {
     const revised = await store.revise(record.tenant, record.id, raiseProgress(40), stale);
     expect(revised?.record.progress).toBe(40);
     expect((await store.get(record.tenant, record.id))?.record.progress).toBe(40);
+  });
+});
+
+describe("status store writes", () => {
+  it("creates a record once: a second create of the same job is refused and changes nothing", async () => {
+    const record = newRecord();
+    const revision = await store.create(record);
+    await expect(store.create({ ...record, progress: 99 })).rejects.toThrow(/wrong last sequence/i);
+    expect(await store.get(record.tenant, record.id)).toEqual({ record, revision });
+  });
+
+  it("creates again after a removal (the key's last entry is a purge marker)", async () => {
+    const record = newRecord();
+    await store.create(record);
+    await store.remove(record.tenant, record.id);
+    expect(await store.get(record.tenant, record.id)).toBeNull();
+
+    const again = { ...record, progress: 5 };
+    const revision = await store.create(again);
+    expect(await store.get(record.tenant, record.id)).toEqual({ record: again, revision });
+  });
+
+  it("updates only at the record's current revision", async () => {
+    const record = newRecord();
+    const revision = await store.create(record);
+    const updated = await store.update({ ...record, progress: 10 }, revision);
+    expect(updated).toBeGreaterThan(revision);
+    await expect(store.update({ ...record, progress: 20 }, revision)).rejects.toThrow(/wrong last sequence/i);
+    expect((await store.get(record.tenant, record.id))?.record.progress).toBe(10);
+  });
+
+  it("puts without a revision check", async () => {
+    const record = newRecord();
+    await store.create(record);
+    const revision = await store.put({ ...record, status: "in_progress" });
+    expect(await store.get(record.tenant, record.id)).toEqual({
+      record: { ...record, status: "in_progress" },
+      revision,
+    });
   });
 });

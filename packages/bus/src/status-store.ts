@@ -1,7 +1,9 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { headers as createHeaders } from "@nats-io/transport-node";
 import { JobRecord, type Names } from "@switchyard/contracts";
 import { decodeJson, encodeJson } from "./codec.js";
+import { StreamPublishError, type StreamPublisher } from "./stream-publisher.js";
 
 export interface StoredRecord {
   record: JobRecord;
@@ -49,13 +51,52 @@ export interface StatusStore {
 }
 
 const MAX_CAS_RETRIES = 10;
+/** JetStream's err_code for a compare-and-set write whose expected revision is not the key's last. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+function isConflict(error: unknown): boolean {
+  return (
+    (error instanceof StreamPublishError && error.code === WRONG_LAST_SEQUENCE) ||
+    /wrong last sequence/i.test(String(error))
+  );
+}
 
 function decodeRecord(value: Uint8Array): JobRecord {
   return JobRecord.parse(decodeJson(value));
 }
 
-export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): StatusStore {
+/**
+ * Reads go through nats.js's KV client; writes are published to the bucket's subjects through
+ * `publisher`, as nats.js's `kv.put` does, but without its per-call request machinery (a
+ * timer, a promise race and two Errors built for every write): an async job makes four writes.
+ * A compare-and-set write carries `Nats-Expected-Last-Subject-Sequence`, as `kv.update` does.
+ */
+export function createStatusStore(
+  kv: KV,
+  jsm: JetStreamManager,
+  names: Names,
+  publisher: StreamPublisher,
+): StatusStore {
   const key = (record: Pick<JobRecord, "tenant" | "id">) => names.statusKey(record.tenant, record.id);
+  const subjectPrefix = `$KV.${names.statusBucket}.`;
+  /** Writes the record; with `expected`, only if the key's last revision is that (0: no value yet). */
+  const write = async (k: string, record: JobRecord, expected?: number): Promise<number> => {
+    const headers = createHeaders();
+    if (expected !== undefined) headers.set("Nats-Expected-Last-Subject-Sequence", String(expected));
+    return (await publisher.publish(subjectPrefix + k, encodeJson(record), { headers })).seq;
+  };
+  /** As `kv.create`: a key whose last entry is a delete or purge marker counts as absent. */
+  const create = async (record: JobRecord): Promise<number> => {
+    const k = key(record);
+    try {
+      return await write(k, record, 0);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const entry = await kv.get(k);
+      if (entry && (entry.operation === "DEL" || entry.operation === "PURGE")) return write(k, record, entry.revision);
+      throw error;
+    }
+  };
   const get = async (tenant: string, jobId: string): Promise<StoredRecord | null> => {
     const entry = await kv.get(names.statusKey(tenant, jobId));
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return null;
@@ -72,10 +113,10 @@ export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): 
         if (fresh) return current;
       } else {
         try {
-          const revision = await kv.update(names.statusKey(tenant, jobId), encodeJson(next), current.revision);
+          const revision = await write(names.statusKey(tenant, jobId), next, current.revision);
           return { record: next, revision };
         } catch (error) {
-          if (!/wrong last sequence/i.test(String(error))) throw error;
+          if (!isConflict(error)) throw error;
         }
       }
       current = await get(tenant, jobId);
@@ -85,9 +126,9 @@ export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): 
   };
   return {
     get,
-    create: (record) => kv.create(key(record), encodeJson(record)),
-    put: (record) => kv.put(key(record), encodeJson(record)),
-    update: (record, revision) => kv.update(key(record), encodeJson(record), revision),
+    create,
+    put: (record) => write(key(record), record),
+    update: (record, revision) => write(key(record), record, revision),
     modify: async (tenant, jobId, change) => (await revise(tenant, jobId, change))?.record ?? null,
     revise,
     listIds: async (tenant) => {
@@ -116,12 +157,12 @@ export function createStatusStore(kv: KV, jsm: JetStreamManager, names: Names): 
   };
 }
 
-/** Opens (creating if needed) the status bucket. */
+/** Opens (creating if needed) the status bucket; writes go through the connection's pipelined publisher. */
 export async function openStatusStore(
-  js: JetStreamClient,
+  bus: { readonly js: JetStreamClient; readonly publisher: StreamPublisher },
   names: Names,
   options: { replicas?: number } = {},
 ): Promise<StatusStore> {
-  const kv = await new Kvm(js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
-  return createStatusStore(kv, await js.jetstreamManager(), names);
+  const kv = await new Kvm(bus.js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
+  return createStatusStore(kv, await bus.js.jetstreamManager(), names, bus.publisher);
 }

@@ -12,7 +12,8 @@ import type { PubAck } from "@nats-io/jetstream";
  * tests may pass either.
  */
 export interface StreamPublisher {
-  publish(subject: string, data: Uint8Array, options: { msgID: string; headers?: MsgHdrs }): Promise<PubAck>;
+  /** `msgID` becomes `Nats-Msg-Id` (deduplication); KV writes go without one and carry their own headers. */
+  publish(subject: string, data: Uint8Array, options: { msgID?: string; headers?: MsgHdrs }): Promise<PubAck>;
 }
 
 export interface PipelinedPublisher extends StreamPublisher {
@@ -100,7 +101,7 @@ export function createPipelinedPublisher(nc: NatsConnection, options: { timeoutM
       if (closed) return Promise.reject(new StreamPublishError("the publisher is closed"));
       const token = (next++).toString(36);
       const hdrs = headers ?? createHeaders();
-      hdrs.set("Nats-Msg-Id", msgID);
+      if (msgID !== undefined) hdrs.set("Nats-Msg-Id", msgID);
       return new Promise<PubAck>((resolve, reject) => {
         pending.set(token, { resolve, reject, subject, expiresAt: Date.now() + options.timeoutMs });
         try {

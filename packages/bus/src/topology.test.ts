@@ -31,11 +31,7 @@ describe("deleteNamespaceStreams", () => {
     for (const ns of [namespace, other]) {
       const names = createNames(ns);
       await ensureStreams(bus.jsm, names);
-      await Promise.all([
-        openStatusStore(bus.js, names),
-        openTaskStore(bus.js, names),
-        openArtifactStore(bus.js, names),
-      ]);
+      await Promise.all([openStatusStore(bus, names), openTaskStore(bus.js, names), openArtifactStore(bus.js, names)]);
     }
     expect(await streamsOf(namespace)).toHaveLength(6);
 

@@ -55,7 +55,7 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
   // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
   const bus = await connectBus({ servers: [...config.natsServers], name: "ingress" });
   await ensureStreams(bus.jsm, names);
-  const statusStore = await openStatusStore(bus.js, names);
+  const statusStore = await openStatusStore(bus, names);
   const artifacts = await openArtifactStore(bus.js, names);
 
   const app = createIngressApp({ config, bus, names, catalog, statusStore, artifacts });

@@ -102,7 +102,7 @@ beforeAll(async () => {
     names,
     catalog,
     providers: createProviderRegistry({ dispatcher: agent }),
-    statusStore: await openStatusStore(bus.js, names),
+    statusStore: await openStatusStore(bus, names),
     taskStore: await openTaskStore(bus.js, names),
     artifacts: await openArtifactStore(bus.js, names),
     clock: systemClock,

@@ -55,7 +55,7 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
   });
   const consumer = await bus.js.consumers.get(names.jobsStream, consumerName);
   const [statusStore, taskStore, artifacts] = await Promise.all([
-    openStatusStore(bus.js, names),
+    openStatusStore(bus, names),
     openTaskStore(bus.js, names),
     openArtifactStore(bus.js, names),
   ]);

@@ -208,7 +208,7 @@ describe("webhook dispatcher", () => {
       jobsSeq: 1,
       upstreamTaskId: null,
     };
-    await (await openStatusStore(bus.js, stack.names)).put(record);
+    await (await openStatusStore(bus, stack.names)).put(record);
     const skipped = `job_${randomId(16)}`;
     await stack.publish(terminal("completed", skipped, null));
     await stack.publish(terminal("completed", jobId, `${receiver.url}/ok`));

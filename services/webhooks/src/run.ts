@@ -41,7 +41,7 @@ export async function run(config: WebhooksConfig, options: RunOptions = {}): Pro
   const loops: ConsumeLoop[] = [];
   try {
     await ensureStreams(bus.jsm, names);
-    const statuses = await openStatusStore(bus.js, names);
+    const statuses = await openStatusStore(bus, names);
     const consumer = createWebhookConsumer({
       js: bus.js,
       names,

@@ -101,7 +101,7 @@ export async function createTrackedHarness(
   const names = testNames();
   const bus = await connectBus({ servers: NATS_URL, name: "ingress-tracked-test" });
   await ensureStreams(bus.jsm, names, { duplicateWindowMs: 30_000, eventsMaxAgeMs: 600_000 });
-  const statusStore = await openStatusStore(bus.js, names);
+  const statusStore = await openStatusStore(bus, names);
   const artifacts = await openArtifactStore(bus.js, names);
   const catalog = parseCatalog(TRACKED_CATALOG, {});
   const apps: FastifyInstance[] = [];

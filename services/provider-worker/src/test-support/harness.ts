@@ -138,7 +138,7 @@ export async function openHarness(): Promise<Harness> {
   await ensureStreams(bus.jsm, names, { duplicateWindowMs: 60_000, eventsMaxAgeMs: 600_000 });
   const openStores = async (b: BusConnection): Promise<Stores> => {
     const [statusStore, taskStore, artifacts] = await Promise.all([
-      openStatusStore(b.js, names),
+      openStatusStore(b, names),
       openTaskStore(b.js, names),
       openArtifactStore(b.js, names),
     ]);
