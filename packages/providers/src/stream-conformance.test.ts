@@ -387,8 +387,13 @@ describe.each(dialects)("$dialect streaming conformance", (d) => {
           if (!res.write(frame)) {
             progress.blocked = true;
             await new Promise<void>((resolve) => {
-              res.once("drain", resolve);
-              res.once("close", resolve);
+              const done = (): void => {
+                res.off("drain", done);
+                res.off("close", done);
+                resolve();
+              };
+              res.on("drain", done);
+              res.on("close", done);
             });
           }
         }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { sql, type Kysely } from "kysely";
 import {
   AuthenticationError,
@@ -34,7 +34,9 @@ export function createLedgerApp(options: LedgerAppOptions): FastifyInstance {
   const app = Fastify({
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     // A line per health probe drowns the log; request lines only when debugging.
-    disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
+    }),
   });
 
   app.setErrorHandler((error, request, reply) => {
