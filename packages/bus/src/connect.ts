@@ -1,13 +1,13 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { createPipelinedPublisher, type StreamPublisher } from "./stream-publisher.js";
+import { createPipelinedPublisher, type StreamClient } from "./stream-publisher.js";
 
 export interface BusConnection {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
-  /** Publishes to streams and awaits their acks, for a fraction of `js.publish`'s CPU. */
-  readonly publisher: StreamPublisher;
+  /** Publishes to streams and awaits their acks (and sends direct gets), for a fraction of nats.js's CPU. */
+  readonly publisher: StreamClient;
   /** False while the client is disconnected and reconnecting; the ingress answers 503 then. */
   isConnected(): boolean;
   close(): Promise<void>;

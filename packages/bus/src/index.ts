@@ -11,7 +11,7 @@ export {
 export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";
 export { createPipelinedPublisher, StreamPublishError } from "./stream-publisher.js";
-export type { PipelinedPublisher, StreamPublisher } from "./stream-publisher.js";
+export type { PipelinedPublisher, StreamClient, StreamPublisher } from "./stream-publisher.js";
 export type { PublishOptions } from "./publish.js";
 export { findTerminalMessage, publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";
 export { startConsumeLoop } from "./consume.js";

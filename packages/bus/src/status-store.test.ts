@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJobId, createNames, randomId, type JobRecord, type Names } from "@switchyard/contracts";
 import { connectBus, type BusConnection } from "./connect.js";
-import { openStatusStore, type StatusStore } from "./status-store.js";
+import { DiscardPolicy } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { createStatusStore, openStatusStore, type StatusStore } from "./status-store.js";
 import { deleteNamespaceStreams } from "./topology.js";
 
 // Against the real KV bucket: revisions and compare-and-set are JetStream's own.
@@ -122,5 +124,32 @@ describe("status store writes", () => {
       record: { ...record, status: "in_progress" },
       revision,
     });
+  });
+});
+
+describe("status store on a bucket without direct gets", () => {
+  it("reads through nats.js when the stream has no direct gets (allow_direct off)", async () => {
+    const own = createNames(`s${randomId(10).toLowerCase()}`);
+    await bus.jsm.streams.add({
+      name: `KV_${own.statusBucket}`,
+      subjects: [`$KV.${own.statusBucket}.>`],
+      max_msgs_per_subject: 1,
+      allow_rollup_hdrs: true,
+      deny_delete: true,
+      discard: DiscardPolicy.New,
+      allow_direct: false,
+    });
+    try {
+      const kv = await new Kvm(bus.js).open(own.statusBucket);
+      const plain = createStatusStore(kv, bus.jsm, own, bus.publisher, { directGets: false });
+      const record = newRecord();
+      const revision = await plain.create(record);
+      expect(await plain.get(record.tenant, record.id)).toEqual({ record, revision });
+      await plain.remove(record.tenant, record.id);
+      expect(await plain.get(record.tenant, record.id)).toBeNull();
+      expect(await plain.create(record)).toBeGreaterThan(revision);
+    } finally {
+      await deleteNamespaceStreams(bus.jsm, own);
+    }
   });
 });

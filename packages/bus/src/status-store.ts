@@ -3,7 +3,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { headers as createHeaders } from "@nats-io/transport-node";
 import { JobRecord, type Names } from "@switchyard/contracts";
 import { decodeJson, encodeJson } from "./codec.js";
-import { StreamPublishError, type StreamPublisher } from "./stream-publisher.js";
+import { StreamPublishError, type StreamClient } from "./stream-publisher.js";
 
 export interface StoredRecord {
   record: JobRecord;
@@ -51,6 +51,7 @@ export interface StatusStore {
 }
 
 const MAX_CAS_RETRIES = 10;
+const EMPTY = new Uint8Array(0);
 /** JetStream's err_code for a compare-and-set write whose expected revision is not the key's last. */
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -66,24 +67,46 @@ function decodeRecord(value: Uint8Array): JobRecord {
 }
 
 /**
- * Reads go through nats.js's KV client; writes are published to the bucket's subjects through
- * `publisher`, as nats.js's `kv.put` does, but without its per-call request machinery (a
- * timer, a promise race and two Errors built for every write): an async job makes four writes.
- * A compare-and-set write carries `Nats-Expected-Last-Subject-Sequence`, as `kv.update` does.
+ * Reads and writes go to the bucket's stream through `client`, as nats.js's KV client does
+ * (a direct get of the key's last message; a publish to its subject), but without nats.js's
+ * per-call request machinery (a timer, a promise race and two Errors built for every call):
+ * an async job makes four writes and a read, and a polling client a read a second. A
+ * compare-and-set write carries `Nats-Expected-Last-Subject-Sequence`, as `kv.update` does.
+ * Watching and purging stay with nats.js's `kv`.
  */
 export function createStatusStore(
   kv: KV,
   jsm: JetStreamManager,
   names: Names,
-  publisher: StreamPublisher,
+  client: StreamClient,
+  /** Whether the bucket's stream answers direct gets (`allow_direct`); reads go through nats.js otherwise. */
+  options: { directGets: boolean },
 ): StatusStore {
   const key = (record: Pick<JobRecord, "tenant" | "id">) => names.statusKey(record.tenant, record.id);
   const subjectPrefix = `$KV.${names.statusBucket}.`;
+  const directGetPrefix = `$JS.API.DIRECT.GET.KV_${names.statusBucket}.${subjectPrefix}`;
+  /** The key's last entry: its revision and value, or its delete/purge marker; null if it never had one. */
+  const lastEntry = async (k: string): Promise<{ revision: number; deleted: boolean; value: Uint8Array } | null> => {
+    if (!options.directGets) {
+      const entry = await kv.get(k);
+      if (!entry) return null;
+      return { revision: entry.revision, deleted: entry.operation !== "PUT", value: entry.value };
+    }
+    const answer = await client.request(directGetPrefix + k, EMPTY);
+    const headers = answer.headers;
+    if (headers?.code === 404) return null;
+    const revision = Number(headers?.get("Nats-Sequence"));
+    if (!headers || headers.hasError || !Number.isSafeInteger(revision)) {
+      throw new Error(`unexpected answer to a status read: ${headers?.code ?? ""} ${headers?.description ?? ""}`);
+    }
+    const operation = headers.get("KV-Operation");
+    return { revision, deleted: operation === "DEL" || operation === "PURGE", value: answer.data };
+  };
   /** Writes the record; with `expected`, only if the key's last revision is that (0: no value yet). */
   const write = async (k: string, record: JobRecord, expected?: number): Promise<number> => {
     const headers = createHeaders();
     if (expected !== undefined) headers.set("Nats-Expected-Last-Subject-Sequence", String(expected));
-    return (await publisher.publish(subjectPrefix + k, encodeJson(record), { headers })).seq;
+    return (await client.publish(subjectPrefix + k, encodeJson(record), { headers })).seq;
   };
   /** As `kv.create`: a key whose last entry is a delete or purge marker counts as absent. */
   const create = async (record: JobRecord): Promise<number> => {
@@ -92,14 +115,14 @@ export function createStatusStore(
       return await write(k, record, 0);
     } catch (error) {
       if (!isConflict(error)) throw error;
-      const entry = await kv.get(k);
-      if (entry && (entry.operation === "DEL" || entry.operation === "PURGE")) return write(k, record, entry.revision);
+      const entry = await lastEntry(k);
+      if (entry?.deleted) return write(k, record, entry.revision);
       throw error;
     }
   };
   const get = async (tenant: string, jobId: string): Promise<StoredRecord | null> => {
-    const entry = await kv.get(names.statusKey(tenant, jobId));
-    if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return null;
+    const entry = await lastEntry(names.statusKey(tenant, jobId));
+    if (!entry || entry.deleted || entry.value.length === 0) return null;
     return { record: decodeRecord(entry.value), revision: entry.revision };
   };
   const revise: StatusStore["revise"] = async (tenant, jobId, change, known) => {
@@ -159,10 +182,13 @@ export function createStatusStore(
 
 /** Opens (creating if needed) the status bucket; writes go through the connection's pipelined publisher. */
 export async function openStatusStore(
-  bus: { readonly js: JetStreamClient; readonly publisher: StreamPublisher },
+  bus: { readonly js: JetStreamClient; readonly publisher: StreamClient },
   names: Names,
   options: { replicas?: number } = {},
 ): Promise<StatusStore> {
   const kv = await new Kvm(bus.js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
-  return createStatusStore(kv, await bus.js.jetstreamManager(), names, bus.publisher);
+  const jsm = await bus.js.jetstreamManager();
+  // A bucket made by an older client or by hand may lack direct gets; nats.js creates it with them.
+  const { config } = await jsm.streams.info(`KV_${names.statusBucket}`);
+  return createStatusStore(kv, jsm, names, bus.publisher, { directGets: config.allow_direct === true });
 }
