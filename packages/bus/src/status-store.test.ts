@@ -116,6 +116,12 @@ describe("status store writes", () => {
     expect((await store.get(record.tenant, record.id))?.record.progress).toBe(10);
   });
 
+  it("refuses a key that is not one subject (a wildcard or an empty token)", async () => {
+    await expect(store.get("tenant-s", "job_*")).rejects.toThrow(/invalid status key/);
+    await expect(store.get("tenant-s", ">")).rejects.toThrow(/invalid status key/);
+    await expect(store.put({ ...newRecord(), tenant: "a..b" })).rejects.toThrow(/invalid status key/);
+  });
+
   it("puts without a revision check", async () => {
     const record = newRecord();
     await store.create(record);

@@ -52,6 +52,13 @@ export interface StatusStore {
 
 const MAX_CAS_RETRIES = 10;
 const EMPTY = new Uint8Array(0);
+/** A KV key as nats.js accepts one: no wildcards, no empty tokens, so it names exactly one subject. */
+const VALID_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
+
+function subjectKey(k: string): string {
+  if (!VALID_KEY.test(k)) throw new Error(`invalid status key: ${JSON.stringify(k.slice(0, 100))}`);
+  return k;
+}
 /** JetStream's err_code for a compare-and-set write whose expected revision is not the key's last. */
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -92,7 +99,7 @@ export function createStatusStore(
       if (!entry) return null;
       return { revision: entry.revision, deleted: entry.operation !== "PUT", value: entry.value };
     }
-    const answer = await client.request(directGetPrefix + k, EMPTY);
+    const answer = await client.request(directGetPrefix + subjectKey(k), EMPTY);
     const headers = answer.headers;
     if (headers?.code === 404) return null;
     const revision = Number(headers?.get("Nats-Sequence"));
@@ -106,7 +113,7 @@ export function createStatusStore(
   const write = async (k: string, record: JobRecord, expected?: number): Promise<number> => {
     const headers = createHeaders();
     if (expected !== undefined) headers.set("Nats-Expected-Last-Subject-Sequence", String(expected));
-    return (await client.publish(subjectPrefix + k, encodeJson(record), { headers })).seq;
+    return (await client.publish(subjectPrefix + subjectKey(k), encodeJson(record), { headers })).seq;
   };
   /** As `kv.create`: a key whose last entry is a delete or purge marker counts as absent. */
   const create = async (record: JobRecord): Promise<number> => {
