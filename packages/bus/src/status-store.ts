@@ -54,20 +54,21 @@ const MAX_CAS_RETRIES = 10;
 const EMPTY = new Uint8Array(0);
 /** A KV key as nats.js accepts one: no wildcards, no empty tokens, so it names exactly one subject. */
 const VALID_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
+/** JetStream's err_code for a compare-and-set write whose expected revision is not the key's last. */
+const WRONG_LAST_SEQUENCE = 10071;
 
 function subjectKey(k: string): string {
   if (!VALID_KEY.test(k)) throw new Error(`invalid status key: ${JSON.stringify(k.slice(0, 100))}`);
   return k;
 }
-/** JetStream's err_code for a compare-and-set write whose expected revision is not the key's last. */
-const WRONG_LAST_SEQUENCE = 10071;
 
+/** Every write goes through the pipelined publisher, whose refusals carry JetStream's err_code. */
 function isConflict(error: unknown): boolean {
-  return (
-    (error instanceof StreamPublishError && error.code === WRONG_LAST_SEQUENCE) ||
-    /wrong last sequence/i.test(String(error))
-  );
+  return error instanceof StreamPublishError && error.code === WRONG_LAST_SEQUENCE;
 }
+
+/** The stream behind the status bucket, named as nats.js names a bucket's stream. */
+const statusStream = (names: Names): string => `KV_${names.statusBucket}`;
 
 function decodeRecord(value: Uint8Array): JobRecord {
   return JobRecord.parse(decodeJson(value));
@@ -91,7 +92,7 @@ export function createStatusStore(
 ): StatusStore {
   const key = (record: Pick<JobRecord, "tenant" | "id">) => names.statusKey(record.tenant, record.id);
   const subjectPrefix = `$KV.${names.statusBucket}.`;
-  const directGetPrefix = `$JS.API.DIRECT.GET.KV_${names.statusBucket}.${subjectPrefix}`;
+  const directGetPrefix = `$JS.API.DIRECT.GET.${statusStream(names)}.${subjectPrefix}`;
   /** The key's last entry: its revision and value, or its delete/purge marker; null if it never had one. */
   const lastEntry = async (k: string): Promise<{ revision: number; deleted: boolean; value: Uint8Array } | null> => {
     if (!options.directGets) {
@@ -166,10 +167,10 @@ export function createStatusStore(
       // The subjects of the bucket's stream, from one stream-info request. `kv.keys()` walks an
       // ordered consumer instead, which against nats-server 2.9 returns a key twice when it is
       // written during the walk and can stall until timeout (nats-server#3481).
-      const subjectPrefix = `$KV.${names.statusBucket}.${prefix}`;
-      const info = await jsm.streams.info(`KV_${names.statusBucket}`, { subjects_filter: `${subjectPrefix}*` });
+      const tenantPrefix = subjectPrefix + prefix;
+      const info = await jsm.streams.info(statusStream(names), { subjects_filter: `${tenantPrefix}*` });
       return Object.keys(info.state.subjects ?? {})
-        .map((subject) => subject.slice(subjectPrefix.length))
+        .map((subject) => subject.slice(tenantPrefix.length))
         .sort();
     },
     watch: async (tenant, jobId) => {
@@ -196,6 +197,6 @@ export async function openStatusStore(
   const kv = await new Kvm(bus.js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
   const jsm = await bus.js.jetstreamManager();
   // A bucket made by an older client or by hand may lack direct gets; nats.js creates it with them.
-  const { config } = await jsm.streams.info(`KV_${names.statusBucket}`);
+  const { config } = await jsm.streams.info(statusStream(names));
   return createStatusStore(kv, jsm, names, bus.publisher, { directGets: config.allow_direct === true });
 }

@@ -35,17 +35,17 @@ function bytesOf(event: TerminalEvent): Uint8Array {
  * await publishTerminal(bus.publisher, names, completedEvent);
  */
 export async function publishTerminal(
-  js: StreamPublisher,
+  publisher: StreamPublisher,
   names: Names,
   event: TerminalEvent,
   attributes?: Record<string, string | number>,
 ): Promise<PubAck> {
   const [stored] = await Promise.all([
-    publishEncoded(js, names.eventSubject(event.jobId, event.type), bytesOf(event), {
+    publishEncoded(publisher, names.eventSubject(event.jobId, event.type), bytesOf(event), {
       msgId: eventMessageId(event),
       attributes,
     }),
-    event.webhook ? queueWebhook(js, names, event) : undefined,
+    event.webhook ? queueWebhook(publisher, names, event) : undefined,
   ]);
   return stored;
 }
@@ -54,8 +54,8 @@ export async function publishTerminal(
  * Queues a terminal event's webhook (again). One message id per job, so a producer that cannot
  * tell whether an earlier try landed (a redelivered job) may simply call it once more.
  */
-export function queueWebhook(js: StreamPublisher, names: Names, event: TerminalEvent): Promise<PubAck> {
-  return publishEncoded(js, names.webhookSubject(event.jobId), bytesOf(event), {
+export function queueWebhook(publisher: StreamPublisher, names: Names, event: TerminalEvent): Promise<PubAck> {
+  return publishEncoded(publisher, names.webhookSubject(event.jobId), bytesOf(event), {
     msgId: webhookDueMessageId(event.jobId),
     attributes: { "switchyard.job_id": event.jobId },
   });

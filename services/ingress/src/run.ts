@@ -52,7 +52,6 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
 
   const catalog = loadCatalog(config.catalogPath, env);
   const names = createNames(config.namespace);
-  // Publish failures all become a 503 here, so the per-request stack capture would be pure cost.
   const bus = await connectBus({ servers: [...config.natsServers], name: "ingress" });
   await ensureStreams(bus.jsm, names);
   const statusStore = await openStatusStore(bus, names);
