@@ -1,5 +1,6 @@
 import pg from "pg";
 import { Kysely, PostgresDialect } from "kysely";
+import { preparedStatementPool } from "./prepared-pool.js";
 import type { Database } from "./schema.js";
 
 export interface CreateDbOptions {
@@ -45,7 +46,8 @@ const types: pg.CustomTypesConfig = {
 };
 
 /**
- * A Kysely instance over its own `pg.Pool`. `destroy()` closes the pool.
+ * A Kysely instance over its own `pg.Pool`, running parameterised statements prepared
+ * (see `preparedStatementPool`). `destroy()` closes the pool.
  *
  * @example
  * const db = createDb({ url: "postgres://postgres@127.0.0.1:5432/switchyard" });
@@ -66,7 +68,7 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     types,
   });
   pool.on("error", (error) => options.onError?.(error));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatementPool(pool) }) });
   if (options.schema) schemas.set(db, options.schema);
   return db;
 }
