@@ -5,6 +5,8 @@ import { createAuthHook } from "./auth.js";
 import { generateRequestId, requestIdHook } from "./request-id.js";
 import { handleError, installErrorHandling } from "./errors/error-handler.js";
 import { registerHealthRoutes } from "./routes/health.js";
+import { registerMetricsRoute } from "./routes/metrics.js";
+import { createIngressMetrics } from "./metrics/metrics.js";
 import { registerModelRoutes } from "./routes/models.js";
 import { registerChatCompletionRoutes } from "./routes/chat-completions.js";
 import { registerImageRoutes } from "./routes/images.js";
@@ -69,6 +71,8 @@ export function createIngressApp(deps: IngressDeps): FastifyInstance {
     done();
   });
 
+  // First, so that every request is counted, refused ones included.
+  registerMetricsRoute(app, createIngressMetrics(deps));
   app.addHook("onRequest", requestIdHook);
   app.addHook("onRequest", (request, _reply, done) => {
     // Requests still arriving on kept-alive connections while the server drains go elsewhere.

@@ -1,0 +1,21 @@
+import { Registry, collectDefaultMetrics } from "prom-client";
+import type { IngressDeps } from "../deps.js";
+import { createHttpMetrics, type HttpMetrics } from "./http-metrics.js";
+import { registerJetStreamMetrics } from "./jetstream-metrics.js";
+
+export interface IngressMetrics {
+  readonly registry: Registry;
+  readonly http: HttpMetrics;
+}
+
+/**
+ * The ingress's Prometheus registry: its HTTP traffic, JetStream's queues as the ingress
+ * sees them, and Node's process figures (CPU, memory, event-loop delay). One registry per
+ * app, not prom-client's global one, so apps built side by side in tests count apart.
+ */
+export function createIngressMetrics(deps: Pick<IngressDeps, "bus" | "names" | "catalog">): IngressMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  registerJetStreamMetrics(registry, deps.bus, deps.names);
+  return { registry, http: createHttpMetrics(registry, deps.catalog) };
+}
