@@ -74,7 +74,11 @@ async function waitForVideo(id: string, timeoutMs = 30_000) {
 
 describe("videos", () => {
   it("creates, polls, downloads (MP4, ranges), lists and deletes a video", async () => {
-    const created = await stack.openai.videos.create({ model: "sora-2", prompt: `a fox in snow ${randomId(6)}`, seconds: "4" });
+    const created = await stack.openai.videos.create({
+      model: "sora-2",
+      prompt: `a fox in snow ${randomId(6)}`,
+      seconds: "4",
+    });
     expect(created).toMatchObject({ object: "video", model: "sora-2", status: "queued", progress: 0, seconds: "4" });
     expect(created.id).toMatch(/^video_/);
 
@@ -148,4 +152,31 @@ describe("videos", () => {
     expect(Number(rows[0]!.cost_usd)).toBeCloseTo(0.8, 6);
     await fetch(`${stack.simUrl}/_sim/faults`, { method: "DELETE" });
   }, 90_000);
+
+  it("deleting a video that is still generating stops its upstream task", async () => {
+    const m = `m${randomId(10)}`;
+    await stack.fault({ match: m, video_ms: 60_000, times: -1 });
+    const created = await stack.openai.videos.create({ model: "sora-2", prompt: `long tide ${m}`, seconds: "4" });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const v = await stack.openai.videos.retrieve(created.id);
+      if (v.status === "in_progress") break;
+      if (Date.now() > deadline) throw new Error("never in progress");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await stack.openai.videos.delete(created.id)).deleted).toBe(true);
+
+    const counts = async () =>
+      (await (await fetch(`${stack.simUrl}/_sim/videos?match=${m}`)).json()) as { created: number; deleted: number };
+    const until = Date.now() + 10_000;
+    while ((await counts()).deleted === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(await counts()).toMatchObject({ created: 1, deleted: 1 });
+    const rows = await stack.waitForRows<{ status: string }>(
+      "select status from jobs where id = $1",
+      [created.id],
+      (r) => r[0]?.status === "cancelled",
+    );
+    expect(rows[0]!.status).toBe("cancelled");
+    await fetch(`${stack.simUrl}/_sim/faults`, { method: "DELETE" });
+  }, 60_000);
 });

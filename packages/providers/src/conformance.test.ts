@@ -272,7 +272,7 @@ describe("createProvider", () => {
     ["openai", ["chat", "chatStream", "generateImages"]],
     ["anthropic", ["chat", "chatStream"]],
     ["gemini", ["chat", "chatStream"]],
-    ["video-task", ["createVideoTask", "getVideoTask", "downloadVideo"]],
+    ["video-task", ["createVideoTask", "getVideoTask", "downloadVideo", "deleteVideoTask"]],
   ])("gives the %s dialect exactly the methods it serves", (dialect, methods) => {
     const adapter = createProvider({ ...base, dialect });
     expect(Object.keys(adapter).sort()).toEqual([...methods].sort());

@@ -106,6 +106,11 @@ export interface ProviderAdapter {
   getVideoTask?(taskId: string, options: ChatOptions): Promise<VideoTaskState>;
   /** The finished MP4's bytes. */
   downloadVideo?(taskId: string, options: ChatOptions): Promise<{ bytes: Uint8Array; contentType: string }>;
+  /**
+   * Deletes the task upstream, stopping it if it still runs: for a job nobody will collect
+   * (cancelled, or past its deadline). A task the upstream no longer knows counts as deleted.
+   */
+  deleteVideoTask?(taskId: string, options: ChatOptions): Promise<void>;
 }
 
 /** What the openai, anthropic and gemini dialects build: both chat methods are present. */
@@ -114,9 +119,9 @@ export type ChatProviderAdapter = ProviderAdapter & Required<Pick<ProviderAdapte
 /** What the openai dialect builds on top of chat: image generation is present. */
 export type ImagesProviderAdapter = ProviderAdapter & Required<Pick<ProviderAdapter, "generateImages">>;
 
-/** What the video-task dialect builds: the three video task methods are present. */
+/** What the video-task dialect builds: the four video task methods are present. */
 export type VideoTaskProviderAdapter = ProviderAdapter &
-  Required<Pick<ProviderAdapter, "createVideoTask" | "getVideoTask" | "downloadVideo">>;
+  Required<Pick<ProviderAdapter, "createVideoTask" | "getVideoTask" | "downloadVideo" | "deleteVideoTask">>;
 
 export interface CreateProviderOptions {
   /**

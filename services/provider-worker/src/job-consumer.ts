@@ -97,6 +97,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     artifacts: deps.artifacts,
     taskStore: deps.taskStore,
     patiently,
+    logger,
     openTokenChannel: natsTokenChannels(bus.nc, names),
   });
 

@@ -49,7 +49,7 @@ describe("video tasks", () => {
     expect(again).toEqual({ task: first.task, created: false });
     expect(other.task.id).not.toBe(first.task.id);
     expect(videos.createdCount()).toBe(2);
-    expect(videos.count("t-1")).toEqual({ created: 2, polls: 0 });
+    expect(videos.count("t-1")).toEqual({ created: 2, polls: 0, deleted: 0 });
   });
 
   it("count polls per match, list, delete, and reset the counters but keep the tasks", () => {
@@ -59,19 +59,20 @@ describe("video tasks", () => {
     videos.recordPoll(a);
     videos.recordPoll(a);
     videos.recordPoll(b);
-    expect(videos.count("m-a")).toEqual({ created: 1, polls: 2 });
-    expect(videos.count("")).toEqual({ created: 2, polls: 3 });
+    expect(videos.count("m-a")).toEqual({ created: 1, polls: 2, deleted: 0 });
+    expect(videos.count("")).toEqual({ created: 2, polls: 3, deleted: 0 });
     expect(videos.list().map((t) => t.id)).toEqual([a.id, b.id]);
 
     expect(videos.delete(a.id)).toBe(true);
     expect(videos.delete(a.id)).toBe(false);
     expect(videos.get(a.id)).toBeUndefined();
     expect(videos.list().map((t) => t.id)).toEqual([b.id]);
-    expect(videos.count("m-a")).toEqual({ created: 1, polls: 2 });
+    expect(videos.count("m-a")).toEqual({ created: 1, polls: 2, deleted: 1 });
+    expect(videos.count("m-b")).toEqual({ created: 1, polls: 1, deleted: 0 });
 
     videos.resetCounters();
     expect(videos.createdCount()).toBe(0);
-    expect(videos.count("")).toEqual({ created: 0, polls: 0 });
+    expect(videos.count("")).toEqual({ created: 0, polls: 0, deleted: 0 });
     expect(videos.get(b.id)).toBe(b);
   });
 });

@@ -46,8 +46,8 @@ export interface VideoStore {
   recordPoll(task: VideoTask): void;
   /** Tasks really created (not idempotent repeats) since the counters were last reset. */
   createdCount(): number;
-  /** Created tasks whose prompt contains the substring, and the status polls for them. */
-  count(substring: string): { created: number; polls: number };
+  /** Created tasks whose prompt contains the substring, the status polls for them, and how many of them were deleted. */
+  count(substring: string): { created: number; polls: number; deleted: number };
   /** Zeroes the counters; tasks stay, so clients polling them are not disturbed. */
   resetCounters(): void;
 }
@@ -131,12 +131,16 @@ export function createVideoStore(): VideoStore {
     count(substring) {
       let matched = 0;
       let polls = 0;
+      let deleted = 0;
       for (const task of tasks.values()) {
         if (!task.prompt.includes(substring)) continue;
-        if (task.counted) matched += 1;
+        if (task.counted) {
+          matched += 1;
+          if (task.deleted) deleted += 1;
+        }
         polls += task.polls;
       }
-      return { created: matched, polls };
+      return { created: matched, polls, deleted };
     },
     resetCounters() {
       created = 0;

@@ -94,7 +94,7 @@ export async function sendJson(dispatcher: Dispatcher, request: UpstreamSendRequ
 }
 
 export interface UpstreamSendRequest extends Omit<UpstreamRequest, "body"> {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   /** Sent as is; the caller sets its `content-type`. */
   body: string | Uint8Array | undefined;
   /** Bodies larger than this fail as unusable; 16 MiB unless said otherwise. */

@@ -129,4 +129,28 @@ describe("createVideoTaskAdapter", () => {
     await expect(call).rejects.toBeInstanceOf(UnusableOutputError);
     await expect(call).rejects.toThrow("upstream returned a video that is not an MP4 file");
   });
+
+  it("deletes a task, and counts one the upstream no longer knows as deleted", async () => {
+    let seen: Record<string, string> | undefined;
+    upstream()
+      .intercept({ path: `/v1/videos/${id}`, method: "DELETE" })
+      .reply(200, (opts) => {
+        seen = opts.headers as Record<string, string>;
+        return { id, object: "video.deleted", deleted: true };
+      });
+    upstream()
+      .intercept({ path: "/v1/videos/video_gone", method: "DELETE" })
+      .reply(404, fixture(import.meta.url, "error-not-found.json"));
+    const adapter = createVideoTaskAdapter(route, agent);
+    await expect(adapter.deleteVideoTask(id, options)).resolves.toBeUndefined();
+    expect(seen).toMatchObject({ authorization: "Bearer sk-test" });
+    await expect(adapter.deleteVideoTask("video_gone", options)).resolves.toBeUndefined();
+  });
+
+  it("passes on a failed delete, retryable when the upstream is unavailable", async () => {
+    upstream().intercept({ path: `/v1/videos/${id}`, method: "DELETE" }).reply(503, "unavailable");
+    await expect(createVideoTaskAdapter(route, agent).deleteVideoTask(id, options)).rejects.toMatchObject({
+      retryable: true,
+    });
+  });
 });

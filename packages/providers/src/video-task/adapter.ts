@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { getUpstreamStatus } from "../base/classify.js";
 import { getJson, headerValue, joinUrl, send, sendJson } from "../base/http.js";
 import { validateVideoBytes } from "../base/validate.js";
 import type { ProviderRoute, VideoTaskProviderAdapter } from "../types.js";
@@ -13,7 +14,8 @@ const MAX_VIDEO_BYTES = 512 * 1024 * 1024;
  * An adapter for the OpenAI Videos API and servers that copy it: `POST {baseUrl}/videos`
  * starts a task (JSON, or multipart/form-data when a reference image goes with it), `GET
  * {baseUrl}/videos/{id}` reads its state, and `GET {baseUrl}/videos/{id}/content` downloads
- * the MP4. Each create carries `Idempotency-Key`, so a job submitted twice names one task.
+ * the MP4, `DELETE {baseUrl}/videos/{id}` removes it. Each create carries `Idempotency-Key`,
+ * so a job submitted twice names one task.
  */
 export function createVideoTaskAdapter(route: ProviderRoute, dispatcher: Dispatcher): VideoTaskProviderAdapter {
   const videosUrl = joinUrl(route.baseUrl, "/videos");
@@ -64,6 +66,24 @@ export function createVideoTaskAdapter(route: ProviderRoute, dispatcher: Dispatc
       validateVideoBytes(response.bytes, response.status);
       const contentType = headerValue(response.headers, "content-type")?.split(";")[0]?.trim();
       return { bytes: response.bytes, contentType: contentType?.startsWith("video/") ? contentType : "video/mp4" };
+    },
+
+    async deleteVideoTask(taskId, { signal }) {
+      try {
+        await send(dispatcher, {
+          url: videoUrl(taskId),
+          method: "DELETE",
+          headers: auth,
+          body: undefined,
+          timeoutMs: route.timeoutMs,
+          signal,
+          parseErrorDetail: parseVideoTaskError,
+        });
+      } catch (error) {
+        // Gone already (deleted before, or forgotten): what the delete was for.
+        if (getUpstreamStatus(error) === 404) return;
+        throw error;
+      }
     },
   };
 }

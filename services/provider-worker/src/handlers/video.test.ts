@@ -35,9 +35,10 @@ const task = (progress: number, status: VideoTaskState["status"] = "in_progress"
 
 type Step = VideoTaskState | Error;
 
-function setup(polls: Step[], options: { saved?: boolean; deadlineIn?: number } = {}) {
+function setup(polls: Step[], options: { saved?: boolean; deadlineIn?: number; deleteFails?: boolean } = {}) {
   const clock = createManualClock();
-  const calls = { creates: 0, polls: 0, downloads: 0 };
+  const calls = { creates: 0, polls: 0, downloads: 0, deletes: [] as string[] };
+  const warnings: string[] = [];
   const adapter: ProviderAdapter = {
     createVideoTask: async () => {
       calls.creates++;
@@ -53,6 +54,11 @@ function setup(polls: Step[], options: { saved?: boolean; deadlineIn?: number } 
     downloadVideo: async () => {
       calls.downloads++;
       return { bytes: new Uint8Array([1, 2, 3]), contentType: "video/mp4" };
+    },
+    deleteVideoTask: async (taskId, { signal }) => {
+      expect(signal.aborted).toBe(false);
+      calls.deletes.push(taskId);
+      if (options.deleteFails) throw new UpstreamUnavailableError("upstream returned 503");
     },
   };
   const j = job({
@@ -74,9 +80,10 @@ function setup(polls: Step[], options: { saved?: boolean; deadlineIn?: number } 
     taskStore,
     artifacts,
     patiently: createPatience({ clock, config, logger: silentLogger }),
+    logger: { ...silentLogger, warn: (message) => warnings.push(message) },
   });
   const ctx = fakeContext(j, model);
-  return { clock, calls, ctx, taskStore, artifacts, run: () => handler(ctx) };
+  return { clock, calls, warnings, ctx, taskStore, artifacts, run: () => handler(ctx) };
 }
 
 /** Moves the manual clock on until the handler settles. */
@@ -99,7 +106,7 @@ describe("video handler", () => {
       units: { images: 0, videoSeconds: 8 },
       result: { artifact: "video_abc/video.mp4", contentType: "video/mp4", bytes: 3 },
     });
-    expect(calls).toEqual({ creates: 1, polls: 3, downloads: 1 });
+    expect(calls).toEqual({ creates: 1, polls: 3, downloads: 1, deletes: [] });
     expect(taskStore.saved.get("video_abc")).toMatchObject({ taskId: "vt_1", route: "vid-a" });
     expect(ctx.progressUpdates).toEqual([
       { progress: 0, upstreamTaskId: "vt_1" },
@@ -141,6 +148,8 @@ describe("video handler", () => {
       type: "failed",
       error: { code: "moderation_blocked", message: "no", status: 502 },
     });
+    // A task that is gone or ended upstream has nothing left to stop.
+    expect([...gone.calls.deletes, ...refused.calls.deletes]).toEqual([]);
   });
 
   it("resumes a saved task without submitting again", async () => {
@@ -151,19 +160,34 @@ describe("video handler", () => {
     expect(ctx.progressUpdates.map((p) => p.progress)).toEqual([60, 100]);
   });
 
-  it("gives up at the job's deadline", async () => {
-    const { clock, run } = setup(
+  it("gives up at the job's deadline and deletes the task upstream", async () => {
+    const { clock, calls, run } = setup(
       Array.from({ length: 100 }, () => task(10)),
       { deadlineIn: 5_500 },
     );
     expect(await drive(clock, run())).toMatchObject({ type: "failed", error: { code: "timeout", status: 504 } });
+    expect(calls.deletes).toEqual(["vt_1"]);
   });
 
-  it("stops at once when the job is cancelled", async () => {
-    const { clock, ctx, run } = setup(Array.from({ length: 100 }, () => task(10)));
+  it("stops at once when the job is cancelled, and deletes the task upstream", async () => {
+    const { clock, calls, ctx, run } = setup(Array.from({ length: 100 }, () => task(10)));
     const running = run();
     await clock.advance(2500);
     ctx.cancel("client");
     expect(await drive(clock, running)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
+    expect(calls.deletes).toEqual(["vt_1"]);
+  });
+
+  it("keeps the cancellation when the delete fails, and says so", async () => {
+    const { clock, calls, warnings, ctx, run } = setup(
+      Array.from({ length: 100 }, () => task(10)),
+      { deleteFails: true },
+    );
+    const running = run();
+    await clock.advance(1500);
+    ctx.cancel("client");
+    expect(await drive(clock, running)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
+    expect(calls.deletes).toEqual(["vt_1"]);
+    expect(warnings).toEqual(["could not delete the upstream task of an abandoned video job"]);
   });
 });

@@ -5,9 +5,10 @@ import type { VideoCreateOptions, VideoTaskState } from "@switchyard/providers";
 import { requireMethod, runAttempts } from "../attempts.js";
 import { failed, type JobContext, type JobHandler, type Outcome } from "../job-context.js";
 import { pollVideo, type VideoDeps } from "./video-poll.js";
+import { abandonsTask, releaseVideoTask, type ReleaseDeps } from "./video-release.js";
 import { parseRequest } from "./parse-request.js";
 
-export interface VideoHandlerDeps extends VideoDeps {
+export interface VideoHandlerDeps extends VideoDeps, ReleaseDeps {
   artifacts: Pick<ArtifactStore, "put" | "getBytes" | "info">;
   taskStore: TaskStore;
 }
@@ -23,6 +24,7 @@ type Submitted =
  * in the task store the moment the upstream answers, and a redelivered job (the worker died,
  * or its ack was lost) finds it there and resumes polling. The submission itself carries the
  * job id as `Idempotency-Key`, which covers a crash between the upstream's answer and the save.
+ * A job cancelled or out of time deletes its task upstream, which stops the generation.
  */
 export function createVideoHandler(deps: VideoHandlerDeps): JobHandler {
   return async (ctx) => {
@@ -47,7 +49,9 @@ export function createVideoHandler(deps: VideoHandlerDeps): JobHandler {
       });
       return failed(error, { route: task.route, attempts });
     }
-    return pollVideo(ctx, { task, route, attempts, state, seconds }, deps);
+    const outcome = await pollVideo(ctx, { task, route, attempts, state, seconds }, deps);
+    if (abandonsTask(ctx, outcome)) await releaseVideoTask(ctx.job.id, task, route, deps);
+    return outcome;
   };
 }
 

@@ -85,7 +85,7 @@ describe("POST /v1/videos", () => {
     expect(again).toEqual(first);
     const other = (await create({ prompt: "idem vid-1" }, { "idempotency-key": "job-2" })).json();
     expect(other.id).not.toBe(first.id);
-    expect(await videoCounts("vid-1")).toEqual({ match: "vid-1", created: 2, polls: 0 });
+    expect(await videoCounts("vid-1")).toEqual({ match: "vid-1", created: 2, polls: 0, deleted: 0 });
     const stats = (await app.inject({ method: "GET", url: "/_sim/stats" })).json();
     expect(stats).toMatchObject({ video_tasks_created: 2, requests: 3 });
   });
@@ -171,7 +171,7 @@ describe("video faults", () => {
     now += 3000;
     expect((await content(id)).statusCode).toBe(500);
     expect((await content(id)).statusCode).toBe(200);
-    expect(await videoCounts("vid-p")).toEqual({ match: "vid-p", created: 1, polls: 3 });
+    expect(await videoCounts("vid-p")).toEqual({ match: "vid-p", created: 1, polls: 3, deleted: 0 });
   });
 
   it("make a failed create create nothing, and a truncated create lose the answer but not the task", async () => {
@@ -204,7 +204,7 @@ describe("video faults", () => {
     const { id } = (await create({ prompt: "vid-r" })).json();
     await retrieve(id);
     await app.inject({ method: "DELETE", url: "/_sim/stats" });
-    expect(await videoCounts("vid-r")).toEqual({ match: "vid-r", created: 0, polls: 0 });
+    expect(await videoCounts("vid-r")).toEqual({ match: "vid-r", created: 0, polls: 0, deleted: 0 });
     expect((await retrieve(id)).statusCode).toBe(200);
     expect((await app.inject({ method: "GET", url: "/_sim/stats" })).json().video_tasks_created).toBe(0);
   });
