@@ -72,6 +72,17 @@ async function waitForVideo(id: string, timeoutMs = 30_000) {
   }
 }
 
+/** Waits until the video is generating upstream (and, with `started`, has made progress). */
+async function waitInProgress(id: string, started = false): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const v = await stack.openai.videos.retrieve(id);
+    if (v.status === "in_progress" && (!started || v.progress > 0)) return;
+    if (Date.now() > deadline) throw new Error(`video ${id} never in progress`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe("videos", () => {
   it("creates, polls, downloads (MP4, ranges), lists and deletes a video", async () => {
     const created = await stack.openai.videos.create({
@@ -127,13 +138,7 @@ describe("videos", () => {
     const m = `m${randomId(10)}`;
     await stack.fault({ match: m, video_ms: 4000, times: -1 });
     const created = await stack.openai.videos.create({ model: "sora-2", prompt: `slow river ${m}`, seconds: "8" });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const v = await stack.openai.videos.retrieve(created.id);
-      if (v.status === "in_progress" && v.progress > 0) break;
-      if (Date.now() > deadline) throw new Error("never in progress");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitInProgress(created.id, true);
     const videoWorker = stack.workers.find((w) => w.name === "worker-video")!;
     videoWorker.kill();
     await stack.startWorker("video");
@@ -157,13 +162,7 @@ describe("videos", () => {
     const m = `m${randomId(10)}`;
     await stack.fault({ match: m, video_ms: 60_000, times: -1 });
     const created = await stack.openai.videos.create({ model: "sora-2", prompt: `long tide ${m}`, seconds: "4" });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const v = await stack.openai.videos.retrieve(created.id);
-      if (v.status === "in_progress") break;
-      if (Date.now() > deadline) throw new Error("never in progress");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitInProgress(created.id);
     expect((await stack.openai.videos.delete(created.id)).deleted).toBe(true);
 
     const counts = async () =>
