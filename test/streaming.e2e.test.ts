@@ -132,7 +132,11 @@ describe("streaming chat", () => {
     const res = await fetch(`${stack.ingressUrl}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
-      body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: `Return exactly: ${words} ${m}` }] }),
+      body: JSON.stringify({
+        model: "gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: `Return exactly: ${words} ${m}` }],
+      }),
       signal: controller.signal,
     });
     const jobId = res.headers.get("x-request-id")!;
@@ -151,4 +155,40 @@ describe("streaming chat", () => {
     const stats = (await (await fetch(`${stack.simUrl}/_sim/requests?match=${m}`)).json()) as { aborted?: number };
     expect(stats.aborted).toBe(1);
   });
+
+  // Last in this file: it takes the stack's worker away for a moment.
+  it("a client that gives up while its stream is queued costs no upstream call, and the job ends cancelled", async () => {
+    const m = marker();
+    const since = new Date();
+    const worker = stack.workers.find((w) => w.name.includes("openai"))!;
+    worker.kill();
+    await worker.exited;
+    try {
+      const controller = new AbortController();
+      const request = fetch(`${stack.ingressUrl}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
+        body: JSON.stringify({
+          model: "gpt-4o-mini",
+          stream: true,
+          messages: [{ role: "user", content: `Return exactly: nobody ${m}` }],
+        }),
+        signal: controller.signal,
+      }).catch(() => undefined);
+      // Queued with no worker running; the client gives up.
+      await new Promise((r) => setTimeout(r, 700));
+      controller.abort();
+      await request;
+    } finally {
+      stack.workers.splice(stack.workers.indexOf(worker), 1);
+      await stack.startWorker("openai");
+    }
+    const [job] = await stack.waitForRows<{ id: string; status: string }>(
+      "select j.id, j.status, u.stream_end, u.completion_tokens::int as completion_tokens from jobs j join usage u on u.job_id = j.id where j.created_at >= $1",
+      [since],
+      (r) => r.length === 1,
+    );
+    expect(job).toMatchObject({ status: "cancelled", stream_end: "client_closed", completion_tokens: 0 });
+    expect(await stack.upstreamRequests(m)).toBe(0);
+  }, 60_000);
 });

@@ -38,7 +38,11 @@ function interrupted(message: string, code: string): BrokerError {
   return new BrokerError(message, { status: 502, code, type: "server_error" });
 }
 
-/** Opens the token subscription; open it before publishing the job, as the event watch. */
+/**
+ * Opens the token subscription; open it before publishing the job, as the event watch. While
+ * it is open it answers the worker's liveness probes; closing it (the client left) is how a
+ * worker that takes the job later learns not to call the upstream.
+ */
 export function openTokenFeed(nc: IngressBus["nc"], names: Names, jobId: string): TokenFeed {
   const queue: FeedItem[] = [];
   let wake: ((item: FeedItem) => void) | undefined;
@@ -86,6 +90,8 @@ export function openTokenFeed(nc: IngressBus["nc"], names: Names, jobId: string)
     sub = nc.subscribe(names.tokenSubject(jobId), {
       callback: (error, msg) => {
         if (error) push({ type: "broken", error: new ServiceUnavailableError("Lost the job's token subscription.") });
+        // The worker's probe (a request; chunks never have a reply subject): still reading.
+        else if (msg.reply) msg.respond();
         else onToken(msg.data);
       },
     });

@@ -41,7 +41,10 @@ function streamingAdapter(
   };
 }
 
-function setup(scripts: Record<string, Array<Array<ChatStreamEvent | Error | "hang">>>) {
+function setup(
+  scripts: Record<string, Array<Array<ChatStreamEvent | Error | "hang">>>,
+  options: { receiverGone?: boolean; queuedMs?: number } = {},
+) {
   const clock = createManualClock();
   const calls: ScriptedStream[] = [];
   const chunks: TokenChunk[] = [];
@@ -50,6 +53,7 @@ function setup(scripts: Record<string, Array<Array<ChatStreamEvent | Error | "ha
   const channel: TokenChannel = {
     publish: (chunk) => chunks.push(structuredClone(chunk)),
     onCredit: (listener) => (credit = listener),
+    receiverGone: async () => options.receiverGone ?? false,
     close: () => (closed = true),
   };
   const adapters = Object.fromEntries(Object.entries(scripts).map(([id, s]) => [id, streamingAdapter(s, calls)]));
@@ -60,7 +64,10 @@ function setup(scripts: Record<string, Array<Array<ChatStreamEvent | Error | "ha
     random: () => 0,
     openTokenChannel: () => channel,
   });
-  const ctx = fakeContext(job({ stream: true, deadlineAt: clock.now() + 60_000 }), model);
+  const ctx = fakeContext(
+    job({ stream: true, createdAt: clock.now() - (options.queuedMs ?? 0), deadlineAt: clock.now() + 60_000 }),
+    model,
+  );
   return {
     clock,
     calls,
@@ -132,5 +139,35 @@ describe("streamed chat handler", () => {
       chunks: 3,
     });
     expect(s.calls[0]?.closed).toBe(true);
+  });
+
+  it("calls no upstream for a job that waited in the queue while its client left", async () => {
+    const s = setup({ a: [[role(), text("unread"), finish()]] }, { receiverGone: true, queuedMs: 5_000 });
+    const outcome = await s.run();
+    expect(s.calls).toEqual([]);
+    expect(s.ctx.cancelReason()).toBe("client_closed");
+    expect(outcome).toMatchObject({
+      type: "failed",
+      error: { code: "cancelled" },
+      streamEnd: "client_closed",
+      chunks: 0,
+    });
+    expect(s.chunks).toEqual([]);
+    expect(s.isClosed()).toBe(true);
+  });
+
+  it("checks alongside the call for a job taken at once, and stops the call when nobody reads", async () => {
+    const s = setup({ a: [[role(), "hang"]] }, { receiverGone: true, queuedMs: 10 });
+    const outcome = await s.run();
+    expect(s.calls).toHaveLength(1);
+    expect(s.calls[0]?.signal?.aborted).toBe(true);
+    expect(s.ctx.cancelReason()).toBe("client_closed");
+    expect(outcome).toMatchObject({ type: "failed", error: { code: "cancelled" } });
+  });
+
+  it("streams as usual, after the check, for a queued job whose client is still there", async () => {
+    const s = setup({ a: [[role(), text("still here"), finish()]] }, { receiverGone: false, queuedMs: 5_000 });
+    expect(await s.run()).toMatchObject({ type: "completed", streamEnd: "done" });
+    expect(s.ctx.cancelReason()).toBeNull();
   });
 });

@@ -8,7 +8,14 @@ import {
 } from "@switchyard/contracts";
 import { getUpstreamStatus, type ChatStreamEvent } from "@switchyard/providers";
 import { untilAborted } from "../abort.js";
-import { requireMethod, runAttempts, toBrokerError, type AttemptConfig, type AttemptDeps } from "../attempts.js";
+import {
+  JobCancelledError,
+  requireMethod,
+  runAttempts,
+  toBrokerError,
+  type AttemptConfig,
+  type AttemptDeps,
+} from "../attempts.js";
 import { attemptEvent, toClientCompletion } from "../events.js";
 import { FlowWindow } from "../flow-window.js";
 import { failed, type JobContext, type JobHandler, type Outcome } from "../job-context.js";
@@ -36,6 +43,14 @@ interface OpenedStream {
   /** The call's signal: the deadline and the job's cancellation. */
   signal: AbortSignal;
 }
+
+/**
+ * A job that waited in the queue this long checks that its client is still there before it
+ * calls the upstream: under a backlog, clients give up, and each abandoned stream would
+ * otherwise cost an upstream call and hold a worker slot until the stall timeout. A job taken
+ * at once checks alongside the call instead, so its first token is not delayed.
+ */
+const QUEUED_CHECK_FIRST_MS = 500;
 
 const truncated = (): BrokerError =>
   new UpstreamUnavailableError("upstream stream ended before the answer finished", { code: "stream_truncated" });
@@ -79,6 +94,13 @@ export function createChatStreamHandler(deps: ChatStreamDeps): JobHandler {
     if (!request.ok) return failed(request.error);
     const channel = deps.openTokenChannel(ctx.job.id);
     try {
+      const gone = channel.receiverGone().then((isGone) => {
+        if (isGone) ctx.cancel("client_closed");
+        return isGone;
+      });
+      if (deps.clock.now() - ctx.job.createdAt >= QUEUED_CHECK_FIRST_MS && (await gone)) {
+        return failed(new JobCancelledError(), { streamEnd: "client_closed", chunks: 0 });
+      }
       const window = new FlowWindow(deps.config.streamWindow, deps.config.streamStallMs, deps.clock);
       channel.onCredit((seq) => window.credit(seq));
       const opened = await runAttempts(

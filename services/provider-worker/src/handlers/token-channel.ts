@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { encodeJson, type BusConnection } from "@switchyard/bus";
 import { FlowCredit, type Names, type TokenChunk } from "@switchyard/contracts";
 import { subscribeJson } from "../subscribe-json.js";
@@ -7,32 +8,70 @@ export interface TokenChannel {
   publish(chunk: TokenChunk): void;
   /** Receives each `FlowCredit` the ingress sends. */
   onCredit(listener: (seq: number) => void): void;
+  /**
+   * True when nobody reads the chunks any more: the client left while the job was queued (the
+   * ingress dropped the subscription with it) or its ingress is gone. False when someone
+   * answers, and when it cannot be told (a timeout): only certainty cancels a job.
+   */
+  receiverGone(): Promise<boolean>;
   close(): void;
 }
 
 export type OpenTokenChannel = (jobId: string) => TokenChannel;
 
+/** A probe that gets no answer in this time tells nothing (a busy or reconnecting ingress). */
+const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * On a cluster, the other servers learn of a new subscription a moment after it is made: "no
+ * responders" counts only when a second probe this much later says it too.
+ */
+const PROBE_RECHECK_MS = 250;
+const EMPTY = new Uint8Array(0);
+
 /**
  * Chunks on `tokenSubject`, credits from `flowSubject`. Plain core publishes without trace
  * headers: a header per token would double the bytes of a chunk, and the job's trace is carried
- * by its events. The credit subscription is made here, before the first chunk goes out.
+ * by its events. The credit subscription is made here, before the first chunk goes out. A
+ * request on `tokenSubject` is a liveness probe: the ingress answers it while it still reads
+ * the job's chunks, and NATS answers "no responders" once nobody does.
  */
 export function natsTokenChannels(
-  nc: Pick<BusConnection["nc"], "subscribe" | "publish">,
+  nc: Pick<BusConnection["nc"], "subscribe" | "publish" | "request">,
   names: Names,
 ): OpenTokenChannel {
   return (jobId) => {
     const subject = names.tokenSubject(jobId);
     let listener: (seq: number) => void = () => undefined;
+    let closed = false;
     const credits = subscribeJson(nc, names.flowSubject(jobId), FlowCredit, (credit) => listener(credit.seq));
     return {
       publish: (chunk) => nc.publish(subject, encodeJson(chunk)),
       onCredit: (l) => {
         listener = l;
       },
-      close: () => credits.close(),
+      receiverGone: async () => {
+        for (let probe = 0; probe < 2; probe++) {
+          if (probe > 0) await sleep(PROBE_RECHECK_MS);
+          if (closed) return false;
+          try {
+            await nc.request(subject, EMPTY, { timeout: PROBE_TIMEOUT_MS });
+            return false;
+          } catch (error) {
+            if (!isNoResponders(error)) return false;
+          }
+        }
+        return !closed;
+      },
+      close: () => {
+        closed = true;
+        credits.close();
+      },
     };
   };
+}
+
+function isNoResponders(error: unknown): boolean {
+  return (error as { isNoResponders?: () => boolean } | null)?.isNoResponders?.() === true;
 }
 
 type Delta = TokenChunk["delta"];

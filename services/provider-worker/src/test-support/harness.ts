@@ -237,7 +237,9 @@ export async function openHarness(): Promise<Harness> {
       }),
       bus.nc.subscribe(names.tokenSubject(job.id), {
         callback: (_error, m) => {
-          received.push({ kind: "token", chunk: TokenChunk.parse(decodeJson(m.data)) });
+          // The worker asking whether anyone reads (see natsTokenChannels): as the ingress, yes.
+          if (m.reply) m.respond();
+          else received.push({ kind: "token", chunk: TokenChunk.parse(decodeJson(m.data)) });
         },
       }),
     );
