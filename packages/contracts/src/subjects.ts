@@ -31,7 +31,10 @@ export interface Names {
   readonly allWebhooksFilter: string;
   readonly webhooksConsumer: string;
   readonly ledgerConsumer: string;
-  /** Core NATS: a streamed job's tokens, worker to ingress. */
+  /**
+   * Core NATS: a streamed job's tokens, worker to ingress. A request (empty, with a reply
+   * subject) is the worker's probe: the ingress answers it while its client still reads.
+   */
   tokenSubject(jobId: string): string;
   /** Core NATS: the ingress's flow-control credits for a streamed job, ingress to worker. */
   flowSubject(jobId: string): string;
