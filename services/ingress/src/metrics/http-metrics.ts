@@ -42,10 +42,6 @@ export function createHttpMetrics(registry: Registry, catalog: IngressDeps["cata
     registers: [registry],
   });
 
-  // prom-client hashes the label object on every call; the children are looked up once per label set.
-  const requestCounters = new Map<string, Counter.Internal>();
-  const durationHistograms = new Map<string, Histogram.Internal<"route" | "method">>();
-
   const modelOf = (request: FastifyRequest): string => {
     const model = (request.body as { model?: unknown } | null | undefined)?.model;
     return typeof model === "string" && catalog.getModel(model) ? model : "";
@@ -60,22 +56,8 @@ export function createHttpMetrics(registry: Registry, catalog: IngressDeps["cata
     onResponse(request, reply) {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
       const method = request.method;
-      const status = String(reply.statusCode);
-      const model = modelOf(request);
-      const counterKey = `${route} ${method} ${status} ${model}`;
-      let counter = requestCounters.get(counterKey);
-      if (!counter) {
-        counter = requests.labels({ route, method, status_code: status, model });
-        requestCounters.set(counterKey, counter);
-      }
-      counter.inc();
-      const histogramKey = `${route} ${method}`;
-      let histogram = durationHistograms.get(histogramKey);
-      if (!histogram) {
-        histogram = duration.labels({ route, method });
-        durationHistograms.set(histogramKey, histogram);
-      }
-      histogram.observe(reply.elapsedTime / 1000);
+      requests.inc({ route, method, status_code: String(reply.statusCode), model: modelOf(request) });
+      duration.observe({ route, method }, reply.elapsedTime / 1000);
     },
   };
 }
