@@ -12,8 +12,8 @@ import {
   findOrStartNats,
   findOrStartPostgres,
   freePort,
-  spawnService,
-  tsxCommand,
+  startService,
+  type ServiceName,
   type ServiceProcess,
 } from "@switchyard/devstack";
 import { connectBus, deleteNamespaceStreams } from "@switchyard/bus";
@@ -126,7 +126,11 @@ async function startOtlpSink(): Promise<{ url: string; bytes: () => number; clos
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bytes: () => bytes,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 interface StackHandle {
@@ -145,7 +149,6 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
   const databaseUrl = await createDatabase(adminUrl, namespace);
   const [simPort, ledgerPort, ingressPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const simUrl = `http://127.0.0.1:${simPort}`;
-  const { command, args } = tsxCommand(root);
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -160,18 +163,30 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
       : { OTEL_SDK_DISABLED: "true" }),
   };
   const processes: ServiceProcess[] = [];
-  const start = async (name: string, entry: string, extra: Record<string, string>, ready: { url: string } | { line: RegExp }, more: string[] = []) => {
-    const p = await spawnService({ name, command, args: [...args, join(root, entry), ...more], cwd: root, env: { ...env, OTEL_SERVICE_NAME: name, ...extra }, ready });
-    processes.push(p);
-    return p;
+  const start = async (
+    service: ServiceName,
+    options: { name?: string; port?: number; env?: Record<string, string>; args?: string[] } = {},
+  ): Promise<ServiceProcess> => {
+    const name = options.name ?? service;
+    const started = await startService(service, {
+      root,
+      ...options,
+      env: { ...env, OTEL_SERVICE_NAME: name, ...options.env },
+    });
+    processes.push(started);
+    return started;
   };
-  const sim = await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: String(simPort), SIM_VIDEO_MS: String(videoMs) }, { url: `${simUrl}/v1/models` });
-  const ledger = await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: String(ledgerPort) }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
-  const worker = await start("provider-worker", "services/provider-worker/src/main.ts", {}, { line: /provider-worker .*ready/ }, ["--family", "openai"]);
-  await start("provider-worker-video", "services/provider-worker/src/main.ts", { WORKER_CONCURRENCY: String(Math.max(1000, videoJobs * 2)) }, { line: /provider-worker .*ready/ }, ["--family", "video"]);
+  const sim = await start("sim-provider", { port: simPort, env: { SIM_VIDEO_MS: String(videoMs) } });
+  const ledger = await start("ledger", { port: ledgerPort });
+  const worker = await start("provider-worker", { args: ["--family", "openai"] });
+  await start("provider-worker", {
+    name: "provider-worker-video",
+    env: { WORKER_CONCURRENCY: String(Math.max(1000, videoJobs * 2)) },
+    args: ["--family", "video"],
+  });
   // The whole stack, as `npm start` runs it: the dispatcher reads only jobs that asked for a webhook.
-  await start("webhooks", "services/webhooks/src/main.ts", {}, { line: /webhooks ready/ });
-  const ingress = await start("ingress", "services/ingress/src/main.ts", { INGRESS_PORT: String(ingressPort) }, { url: `http://127.0.0.1:${ingressPort}/readyz` });
+  await start("webhooks");
+  const ingress = await start("ingress", { port: ingressPort });
   return {
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
     simUrl,
@@ -294,7 +309,9 @@ async function benchStreaming(stack: StackHandle) {
   const broker: number[] = [];
   for (let i = 0; i < streamRequests; i++) {
     direct.push(await timeToFirstToken(`${stack.simUrl}/v1/chat/completions`, {}));
-    broker.push(await timeToFirstToken(`${stack.ingressUrl}/v1/chat/completions`, { authorization: `Bearer ${DEV_KEY}` }));
+    broker.push(
+      await timeToFirstToken(`${stack.ingressUrl}/v1/chat/completions`, { authorization: `Bearer ${DEV_KEY}` }),
+    );
   }
   direct.sort((a, b) => a - b);
   broker.sort((a, b) => a - b);
@@ -361,7 +378,9 @@ async function main(): Promise<void> {
       if (!e.stdout?.includes("wrk")) throw e;
     });
   } catch {
-    console.error("npm run bench needs wrk, a light load generator: apt-get install wrk (Debian/Ubuntu) or brew install wrk.");
+    console.error(
+      "npm run bench needs wrk, a light load generator: apt-get install wrk (Debian/Ubuntu) or brew install wrk.",
+    );
     process.exit(1);
   }
   const dataDir = join(root, ".data");
@@ -395,7 +414,10 @@ async function main(): Promise<void> {
             cpuMsPerRequest,
           } = await measureCpu(
             stack.cpuGroups,
-            sampleMemory(stack.ingress.pid, wrk(`${stack.ingressUrl}/v1/chat/completions`, conns, durationS, brokerScript)),
+            sampleMemory(
+              stack.ingress.pid,
+              wrk(`${stack.ingressUrl}/v1/chat/completions`, conns, durationS, brokerScript),
+            ),
             (r) => r.result.requests,
           );
           const row = {
@@ -444,7 +466,9 @@ async function main(): Promise<void> {
 
   console.log("\nSynchronous chat, broker vs direct (wrk, 1 thread, %ss per cell)", durationS);
   console.table(results);
-  console.log("CPU per broker request (async: per job, submission to ledger row), ms (user + system; nats-server and postgres are every process of that name)");
+  console.log(
+    "CPU per broker request (async: per job, submission to ledger row), ms (user + system; nats-server and postgres are every process of that name)",
+  );
   console.table(cpuResults);
   console.log(`Async jobs (POST /v1/jobs for ${asyncSeconds}s at 64 connections; completed = usage row committed)`);
   console.table(asyncResults);

@@ -8,8 +8,8 @@ import {
   createDatabase,
   findOrStartNats,
   findOrStartPostgres,
-  spawnService,
-  tsxCommand,
+  startService,
+  type ServiceName,
   type ServiceProcess,
 } from "@switchyard/devstack";
 import { loadCatalog } from "@switchyard/catalog";
@@ -64,47 +64,34 @@ async function main(): Promise<void> {
     OTEL_LOGS_EXPORTER: env.OTEL_LOGS_EXPORTER ?? "none",
     ...tracing,
   };
-  const { command, args } = tsxCommand(root);
   const start = async (
-    name: string,
-    entry: string,
-    extra: Record<string, string>,
-    ready: { url: string } | { line: RegExp },
-    argv: string[] = [],
+    service: ServiceName,
+    options: { name?: string; port?: string; env?: Record<string, string>; args?: string[] } = {},
   ): Promise<ServiceProcess> => {
-    const service = await spawnService({
-      name,
-      command,
-      args: [...args, join(root, entry), ...argv],
-      cwd: root,
-      env: { ...common, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? name.replace(/-[a-z0-9]+$/, ""), ...extra },
-      ready,
+    const started = await startService(service, {
+      root,
+      name: options.name,
+      env: { ...common, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? service, ...options.env },
+      port: options.port === undefined ? undefined : Number(options.port),
+      args: options.args,
       log: (line) => log(line),
     });
-    stoppers.push(() => service.stop());
-    return service;
+    stoppers.push(() => started.stop());
+    return started;
   };
 
   const catalog = loadCatalog(env.CATALOG_PATH ?? join(root, "config", "catalog.yaml"), common);
-  if (!env.SIM_PROVIDER_URL) {
-    await start("sim-provider", "services/sim-provider/src/main.ts", { SIM_PORT: simPort }, { url: `${simUrl}/v1/models` });
-  }
-  await start("ledger", "services/ledger/src/main.ts", { LEDGER_PORT: ledgerPort }, { url: `http://127.0.0.1:${ledgerPort}/healthz` });
+  if (!env.SIM_PROVIDER_URL) await start("sim-provider", { port: simPort });
+  await start("ledger", { port: ledgerPort });
   for (const family of catalog.families()) {
     // A video job holds its message while it polls the upstream for minutes: that family's
     // worker needs many more jobs in flight than one whose calls take a second.
     const workerEnv: Record<string, string> =
       family === "video" && !env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: "1000" } : {};
-    await start(
-      `provider-worker-${family}`,
-      "services/provider-worker/src/main.ts",
-      workerEnv,
-      { line: /provider-worker .*ready/ },
-      ["--family", family],
-    );
+    await start("provider-worker", { name: `provider-worker-${family}`, env: workerEnv, args: ["--family", family] });
   }
-  await start("webhooks", "services/webhooks/src/main.ts", {}, { line: /webhooks ready/ });
-  await start("ingress", "services/ingress/src/main.ts", { INGRESS_PORT: ingressPort }, { url: `http://127.0.0.1:${ingressPort}/readyz` });
+  await start("webhooks");
+  await start("ingress", { port: ingressPort });
 
   const url = `http://127.0.0.1:${ingressPort}`;
   log(`

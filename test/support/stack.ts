@@ -5,8 +5,8 @@ import {
   createDatabase,
   dropDatabase,
   freePort,
-  spawnService,
-  tsxCommand,
+  startService,
+  type ServiceName,
   type ServiceProcess,
 } from "@switchyard/devstack";
 import { connectBus, deleteNamespaceStreams } from "@switchyard/bus";
@@ -72,7 +72,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const adminUrl = requiredEnv("SWITCHYARD_TEST_PG_ADMIN_URL");
   const dbName = `e2e_${namespace}`;
   const databaseUrl = await createDatabase(adminUrl, dbName);
-  const { command, args } = tsxCommand(root);
   const processes: ServiceProcess[] = [];
   const log = options.verbose ? (line: string) => console.log(line) : undefined;
 
@@ -98,67 +97,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...tracing,
   };
   const spawn = async (
-    name: string,
-    entry: string,
-    env: Record<string, string | undefined>,
-    ready: { url: string } | { line: RegExp },
-    extraArgs: string[] = [],
-  ) => {
-    const service = await spawnService({
-      name,
-      command,
-      args: [...args, join(root, entry), ...extraArgs],
-      cwd: root,
-      env: { ...common, ...env },
-      ready,
+    service: ServiceName,
+    options: { name?: string; port?: number; env?: Record<string, string | undefined>; args?: string[] } = {},
+  ): Promise<ServiceProcess> => {
+    const started = await startService(service, {
+      root,
+      ...options,
+      env: { ...common, OTEL_SERVICE_NAME: service, ...options.env },
       timeoutMs: 60_000,
       log,
     });
-    processes.push(service);
-    return service;
+    processes.push(started);
+    return started;
   };
 
   const workers: ServiceProcess[] = [];
   const startWorker = async (family = "openai", env: Record<string, string> = {}): Promise<ServiceProcess> => {
-    const worker = await spawn(
-      `worker-${family}`,
-      "services/provider-worker/src/main.ts",
-      { OTEL_SERVICE_NAME: "provider-worker", ...options.workerEnv, ...env },
-      { line: /provider-worker .*ready/ },
-      ["--family", family],
-    );
+    const worker = await spawn("provider-worker", {
+      name: `worker-${family}`,
+      env: { ...options.workerEnv, ...env },
+      args: ["--family", family],
+    });
     workers.push(worker);
     return worker;
   };
 
   try {
-    await spawn(
-      "sim",
-      "services/sim-provider/src/main.ts",
-      { SIM_PORT: String(simPort), ...options.simEnv },
-      { url: `${simUrl}/v1/models` },
-    );
-    await spawn(
-      "ledger",
-      "services/ledger/src/main.ts",
-      { DATABASE_URL: databaseUrl, LEDGER_PORT: String(ledgerPort), OTEL_SERVICE_NAME: "ledger", ...options.ledgerEnv },
-      { url: `http://127.0.0.1:${ledgerPort}/healthz` },
-    );
+    await spawn("sim-provider", { name: "sim", port: simPort, env: options.simEnv });
+    await spawn("ledger", { port: ledgerPort, env: { DATABASE_URL: databaseUrl, ...options.ledgerEnv } });
     await Promise.all((options.families ?? ["openai"]).map((family) => startWorker(family)));
-    if (options.webhooksEnv) {
-      await spawn(
-        "webhooks",
-        "services/webhooks/src/main.ts",
-        { OTEL_SERVICE_NAME: "webhooks", ...options.webhooksEnv },
-        { line: /webhooks ready/ },
-      );
-    }
-    await spawn(
-      "ingress",
-      "services/ingress/src/main.ts",
-      { INGRESS_PORT: String(ingressPort), OTEL_SERVICE_NAME: "ingress", ...options.ingressEnv },
-      { url: `http://127.0.0.1:${ingressPort}/readyz` },
-    );
+    if (options.webhooksEnv) await spawn("webhooks", { env: options.webhooksEnv });
+    await spawn("ingress", { port: ingressPort, env: options.ingressEnv });
   } catch (error) {
     await Promise.allSettled(processes.map((p) => p.stop()));
     await dropDatabase(adminUrl, dbName).catch(() => undefined);

@@ -18,4 +18,6 @@ export type { SpawnServiceOptions, ServiceProcess } from "./processes.js";
 export type { ExitInfo } from "./child.js";
 export { stopAll } from "./registry.js";
 export { tsxCommand } from "./tsx.js";
+export { startService } from "./services.js";
+export type { ServiceName, StartServiceOptions } from "./services.js";
 export type { Log } from "./log.js";
