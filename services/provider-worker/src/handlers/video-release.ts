@@ -19,6 +19,8 @@ export interface ReleaseDeps {
  * task), and a task that failed upstream has nothing left to stop.
  */
 export function abandonsTask(ctx: Pick<JobContext, "cancelReason">, outcome: Outcome): boolean {
+  // Finished before the cancel took hold: the video is stored, nothing was abandoned.
+  if (outcome.type === "completed") return false;
   if (ctx.cancelReason() !== null) return true;
   return outcome.type === "failed" && outcome.error instanceof DeadlineExceededError;
 }
