@@ -372,7 +372,26 @@ async function benchVideos(stack: StackHandle) {
   };
 }
 
+/**
+ * Milliseconds for a fixed loop of integer work, best of three: how fast this host runs
+ * right now. Shared machines vary (the same code measured 2,050 and 3,050 req/s an hour
+ * apart here), so a result carries the speed it was measured at.
+ */
+function referenceLoopMs(): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) {
+    const started = process.hrtime.bigint();
+    let sink = 0;
+    for (let i = 0; i < 200_000_000; i++) sink += i % 7;
+    if (sink < 0) throw new Error("unreachable");
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return Math.round(best);
+}
+
 async function main(): Promise<void> {
+  const hostLoopMs = referenceLoopMs();
+  console.log(`host speed: the reference loop took ${hostLoopMs} ms (best of 3; lower is faster)`);
   try {
     await run("wrk", ["--version"]).catch((e: { stdout?: string }) => {
       if (!e.stdout?.includes("wrk")) throw e;
@@ -478,7 +497,7 @@ async function main(): Promise<void> {
   console.table(videoResults);
   const report = {
     date: new Date().toISOString(),
-    machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+    machine: { cpus: (await import("node:os")).cpus().length, node: process.version, referenceLoopMs: hostLoopMs },
     durationS,
     sync: results,
     cpuMsPerRequest: cpuResults,
