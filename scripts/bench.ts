@@ -486,7 +486,7 @@ async function main(): Promise<void> {
   console.log("\nSynchronous chat, broker vs direct (wrk, 1 thread, %ss per cell)", durationS);
   console.table(results);
   console.log(
-    "CPU per broker request (async: per job, submission to ledger row), ms (user + system; nats-server and postgres are every process of that name)",
+    "CPU per broker request (async: per job, submission to ledger row), ms (user + system; nats-server and postgres are every process of that name; hostStealPct: % of the machine's CPU time taken by other guests meanwhile)",
   );
   console.table(cpuResults);
   console.log(`Async jobs (POST /v1/jobs for ${asyncSeconds}s at 64 connections; completed = usage row committed)`);

@@ -47,14 +47,27 @@ function cpuMs(pid: number): number {
   }
 }
 
+/** The whole machine's CPU ticks so far, and those stolen by the hypervisor for other guests. */
+function hostTicks(): { total: number; steal: number } {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice; guests are inside user.
+    return { total: ticks.slice(0, 8).reduce((a, b) => a + b, 0), steal: ticks[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
+}
+
 function sample(groups: readonly ProcessGroup[]): Map<string, Map<number, number>> {
   return new Map(groups.map((g) => [g.name, new Map(g.pids().map((pid) => [pid, cpuMs(pid)]))]));
 }
 
 /**
  * Runs `work` and reports each group's CPU over it, in ms of CPU per request (`requests` read
- * from the work's result), and their `total`. A process that started during the work counts
- * from zero.
+ * from the work's result), and their `total`; `hostStealPct` is the share of the machine's CPU
+ * time the hypervisor gave to other guests meanwhile (a noisy neighbour). A process that
+ * started during the work counts from zero.
  *
  * @example
  * const { result, cpuMsPerRequest } = await measureCpu(groups, wrk(url, 64, 5, script), (r) => r.requests);
@@ -65,8 +78,10 @@ export async function measureCpu<T>(
   requests: (result: T) => number,
 ): Promise<{ result: T; cpuMsPerRequest: Record<string, number> }> {
   const before = sample(groups);
+  const hostBefore = hostTicks();
   const result = await work;
   const after = sample(groups);
+  const hostAfter = hostTicks();
   const n = Math.max(1, requests(result));
   const cpuMsPerRequest: Record<string, number> = {};
   let total = 0;
@@ -77,5 +92,8 @@ export async function measureCpu<T>(
     total += spent;
   }
   cpuMsPerRequest["total"] = Number((total / n).toFixed(3));
+  const hostTotal = hostAfter.total - hostBefore.total;
+  cpuMsPerRequest["hostStealPct"] =
+    hostTotal > 0 ? Number(((100 * (hostAfter.steal - hostBefore.steal)) / hostTotal).toFixed(1)) : 0;
   return { result, cpuMsPerRequest };
 }
