@@ -48,7 +48,9 @@ interface OpenedStream {
  * A job that waited in the queue this long checks that its client is still there before it
  * calls the upstream: under a backlog, clients give up, and each abandoned stream would
  * otherwise cost an upstream call and hold a worker slot until the stall timeout. A job taken
- * at once checks alongside the call instead, so its first token is not delayed.
+ * sooner skips the check: its client is almost surely there, and checking alongside the call
+ * cost 0.5–1.5 ms of time to first token (two wake-ups on the first token's path); a client
+ * gone that fast is caught by the cancel it sends once the job runs, or by the stall timeout.
  */
 const QUEUED_CHECK_FIRST_MS = 500;
 
@@ -94,11 +96,8 @@ export function createChatStreamHandler(deps: ChatStreamDeps): JobHandler {
     if (!request.ok) return failed(request.error);
     const channel = deps.openTokenChannel(ctx.job.id);
     try {
-      const gone = channel.receiverGone().then((isGone) => {
-        if (isGone) ctx.cancel("client_closed");
-        return isGone;
-      });
-      if (deps.clock.now() - ctx.job.createdAt >= QUEUED_CHECK_FIRST_MS && (await gone)) {
+      if (deps.clock.now() - ctx.job.createdAt >= QUEUED_CHECK_FIRST_MS && (await channel.receiverGone())) {
+        ctx.cancel("client_closed");
         return failed(new JobCancelledError(), { streamEnd: "client_closed", chunks: 0 });
       }
       const window = new FlowWindow(deps.config.streamWindow, deps.config.streamStallMs, deps.clock);
