@@ -218,4 +218,20 @@ describe("persistBatch", () => {
     expect(again.deliveries).toEqual(first.deliveries);
     expect(again.usage).toEqual(first.usage);
   });
+
+  it("writes a batch whole or not at all: a row the database refuses keeps the rest of its batch out", async () => {
+    const job = { jobId: "job_persist_atomic" };
+    const batch = fold(
+      [started(job), attempt(job, "d1.a1"), completed(job)].map((event) => ({ event, traceId: null })),
+      catalog,
+    );
+    const orphan = { ...batch.attempts[0]!, job_id: "job_persist_never_stored", attempt_id: "d1.a9" };
+    await expect(persistBatch(fixture.db, { ...batch, attempts: [...batch.attempts, orphan] })).rejects.toMatchObject({
+      code: "23503",
+    });
+    expect(await snapshot(job.jobId)).toEqual({ job: undefined, attempts: [], usage: [], deliveries: [] });
+
+    await persistBatch(fixture.db, batch);
+    expect((await snapshot(job.jobId)).job).toMatchObject({ status: "completed" });
+  });
 });
