@@ -13,6 +13,11 @@ export interface CreateDbOptions {
   schema?: string;
   /** Pool size. */
   max?: number;
+  /**
+   * Prepare each parameterised statement once per connection (the default). Off behind a
+   * pooler that shares server sessions between clients without tracking prepared statements.
+   */
+  preparedStatements?: boolean;
   /** Shown in `pg_stat_activity`. */
   applicationName?: string;
   /**
@@ -47,7 +52,7 @@ const types: pg.CustomTypesConfig = {
 
 /**
  * A Kysely instance over its own `pg.Pool`, running parameterised statements prepared
- * (see `preparedStatementPool`). `destroy()` closes the pool.
+ * (see `preparedStatementPool`) unless `preparedStatements` is false. `destroy()` closes the pool.
  *
  * @example
  * const db = createDb({ url: "postgres://postgres@127.0.0.1:5432/switchyard" });
@@ -68,7 +73,9 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     types,
   });
   pool.on("error", (error) => options.onError?.(error));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatementPool(pool) }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparedStatementPool(pool) }),
+  });
   if (options.schema) schemas.set(db, options.schema);
   return db;
 }

@@ -49,4 +49,18 @@ describe("preparedStatementPool (through createDb)", () => {
     const { rows } = await sql<{ id: number }>`select id from prepared_probe order by id`.execute(db);
     expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
   });
+
+  it("prepares nothing with preparedStatements: false (for poolers that cannot keep them)", async () => {
+    const plain = createDb({ url: tmp.url, max: 1, preparedStatements: false });
+    try {
+      const rows = await sql<{ n: number }>`select ${7}::int as n`.execute(plain);
+      expect(rows.rows).toEqual([{ n: 7 }]);
+      const { rows: held } = await sql<{
+        count: number;
+      }>`select count(*)::int as count from pg_prepared_statements`.execute(plain);
+      expect(held).toEqual([{ count: 0 }]);
+    } finally {
+      await plain.destroy();
+    }
+  });
 });

@@ -26,6 +26,10 @@ const Env = z.object({
     .optional(),
   // Run the migrations at start; turn off where a deploy step migrates before the ledger starts.
   LEDGER_MIGRATE: Flag.default(true),
+  // Prepare each statement once per connection (a quarter of a batch's server time saved). Turn
+  // off behind a pooler that hands a session's statements to other sessions (PgBouncer before
+  // 1.21, or without max_prepared_statements, in transaction mode).
+  DATABASE_PREPARED_STATEMENTS: Flag.default(true),
   // Prices: usage rows are costed with the catalog's price of the route that answered.
   CATALOG_PATH: z.string().default(defaultCatalogPath),
   // Loopback by default: putting the analyst API on a network is a deliberate choice.
@@ -42,12 +46,15 @@ const Env = z.object({
   LEDGER_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
+const FLAGS = new Set(["LEDGER_MIGRATE", "DATABASE_PREPARED_STATEMENTS"]);
+
 export interface LedgerConfig {
   readonly natsServers: readonly string[];
   readonly namespace: string;
   readonly databaseUrl: string;
   readonly databaseSchema: string | undefined;
   readonly migrate: boolean;
+  readonly preparedStatements: boolean;
   readonly catalogPath: string;
   readonly host: string;
   readonly port: number;
@@ -68,7 +75,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): L
   const present: Record<string, string> = {};
   for (const key of Object.keys(Env.shape)) {
     const value = env[key]?.trim();
-    if (value) present[key] = key === "LEDGER_MIGRATE" ? value.toLowerCase() : value;
+    if (value) present[key] = FLAGS.has(key) ? value.toLowerCase() : value;
   }
   const parsed = Env.safeParse(present);
   if (!parsed.success) throw new Error(`invalid ledger configuration:\n${z.prettifyError(parsed.error)}`);
@@ -81,6 +88,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): L
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
     migrate: e.LEDGER_MIGRATE,
+    preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
     catalogPath: e.CATALOG_PATH,
     host: e.LEDGER_HOST,
     port: e.LEDGER_PORT,

@@ -35,6 +35,7 @@ export async function run(config: LedgerConfig, options: RunOptions): Promise<Ru
     // One transaction at a time writes; the rest serves the analyst API and readiness.
     max: 6,
     applicationName: "switchyard-ledger",
+    preparedStatements: config.preparedStatements,
     onError: (error) => log(`ledger: idle PostgreSQL connection lost: ${error.message}`),
   });
   try {
