@@ -72,12 +72,12 @@ async function waitForVideo(id: string, timeoutMs = 30_000) {
   }
 }
 
-/** Waits until the video is generating upstream (and, with `started`, has made progress). */
-async function waitInProgress(id: string, started = false): Promise<void> {
+/** Waits until the video is generating upstream and has made progress. */
+async function waitForProgress(id: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const v = await stack.openai.videos.retrieve(id);
-    if (v.status === "in_progress" && (!started || v.progress > 0)) return;
+    if (v.status === "in_progress" && v.progress > 0) return;
     if (Date.now() > deadline) throw new Error(`video ${id} never in progress`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -138,7 +138,7 @@ describe("videos", () => {
     const m = `m${randomId(10)}`;
     await stack.fault({ match: m, video_ms: 4000, times: -1 });
     const created = await stack.openai.videos.create({ model: "sora-2", prompt: `slow river ${m}`, seconds: "8" });
-    await waitInProgress(created.id, true);
+    await waitForProgress(created.id);
     const videoWorker = stack.workers.find((w) => w.name === "worker-video")!;
     videoWorker.kill();
     await stack.startWorker("video");
@@ -161,12 +161,14 @@ describe("videos", () => {
   it("deleting a video that is still generating stops its upstream task", async () => {
     const m = `m${randomId(10)}`;
     await stack.fault({ match: m, video_ms: 60_000, times: -1 });
-    const created = await stack.openai.videos.create({ model: "sora-2", prompt: `long tide ${m}`, seconds: "4" });
-    await waitInProgress(created.id);
-    expect((await stack.openai.videos.delete(created.id)).deleted).toBe(true);
-
     const counts = async () =>
       (await (await fetch(`${stack.simUrl}/_sim/videos?match=${m}`)).json()) as { created: number; deleted: number };
+    const created = await stack.openai.videos.create({ model: "sora-2", prompt: `long tide ${m}`, seconds: "4" });
+    // Deleted as soon as the upstream has the task, while the worker may still await its id.
+    const made = Date.now() + 15_000;
+    while ((await counts()).created === 0 && Date.now() < made) await new Promise((r) => setTimeout(r, 20));
+    expect((await stack.openai.videos.delete(created.id)).deleted).toBe(true);
+
     const until = Date.now() + 10_000;
     while ((await counts()).deleted === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(await counts()).toMatchObject({ created: 1, deleted: 1 });

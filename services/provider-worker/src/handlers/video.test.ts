@@ -35,13 +35,19 @@ const task = (progress: number, status: VideoTaskState["status"] = "in_progress"
 
 type Step = VideoTaskState | Error;
 
-function setup(polls: Step[], options: { saved?: boolean; deadlineIn?: number; deleteFails?: boolean } = {}) {
+function setup(
+  polls: Step[],
+  options: { saved?: boolean; deadlineIn?: number; deleteFails?: boolean; createGate?: Promise<void> } = {},
+) {
   const clock = createManualClock();
   const calls = { creates: 0, polls: 0, downloads: 0, deletes: [] as string[] };
   const warnings: string[] = [];
   const adapter: ProviderAdapter = {
-    createVideoTask: async () => {
+    createVideoTask: async (_request, { signal }) => {
       calls.creates++;
+      await options.createGate;
+      // A cancel must not break the submission off: the task exists upstream once it answers.
+      if (signal.aborted) throw new Error("the submission was aborted");
       return task(0, "queued");
     },
     getVideoTask: async () => {
@@ -189,5 +195,17 @@ describe("video handler", () => {
     expect(await drive(clock, running)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
     expect(calls.deletes).toEqual(["vt_1"]);
     expect(warnings).toEqual(["could not delete the upstream task of an abandoned video job"]);
+  });
+
+  it("lets a submission in flight finish when the job is cancelled, then deletes the task it made", async () => {
+    let answer: () => void = () => undefined;
+    const { clock, calls, ctx, run } = setup([task(10)], { createGate: new Promise((r) => (answer = r)) });
+    const running = run();
+    await clock.advance(10);
+    expect(calls.creates).toBe(1);
+    ctx.cancel("client");
+    answer();
+    expect(await drive(clock, running)).toMatchObject({ type: "failed", error: { code: "cancelled" } });
+    expect(calls.deletes).toEqual(["vt_1"]);
   });
 });
