@@ -44,6 +44,12 @@ export interface AttemptLoopInput<T> {
    * since the stream goes on using it (its timer runs to the time limit, at most the deadline).
    */
   deferSuccessEvent?: boolean;
+  /**
+   * Let a call in flight finish when the job is cancelled (no new call starts): for a call whose
+   * result is needed to undo it, such as a video task's submission, which only its id can delete.
+   * The call keeps its time limit.
+   */
+  finishCallOnCancel?: boolean;
 }
 
 export interface AttemptLoopDeps {
@@ -103,7 +109,11 @@ export async function runAttempts<T>(input: AttemptLoopInput<T>, deps: AttemptLo
       const timeoutMs = input.callTimeoutMs?.(route, remaining) ?? Math.min(remaining, route.timeoutMs);
       const call = await callRoute(
         route,
-        { timeoutMs, cancel: signal, outlivesCall: input.deferSuccessEvent === true },
+        {
+          timeoutMs,
+          cancel: input.finishCallOnCancel === true ? undefined : signal,
+          outlivesCall: input.deferSuccessEvent === true,
+        },
         (callSignal) => input.call(deps.providers.forRoute(route), route, callSignal),
         {
           job,

@@ -74,17 +74,10 @@ async function submit(
       routes: ctx.model.routes,
       delivery: ctx.delivery,
       signal: ctx.signal,
-      // The submission is not broken off by a cancel: the upstream may have made the task
-      // already, and only with its id can the cancelled job delete it. It keeps its time limit.
-      call: (adapter, route) =>
-        requireMethod(
-          adapter,
-          "createVideoTask",
-          route,
-        )(request, {
-          ...options,
-          signal: AbortSignal.timeout(Math.max(1, Math.min(route.timeoutMs, job.deadlineAt - deps.clock.now()))),
-        }),
+      call: (adapter, route, signal) =>
+        requireMethod(adapter, "createVideoTask", route)(request, { ...options, signal }),
+      // The upstream may have made the task already; only with its id can a cancelled job delete it.
+      finishCallOnCancel: true,
       httpStatus: () => null,
     },
     { ...deps, onAttempt: ctx.emit },
