@@ -1,5 +1,6 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { connectCoalescing } from "./coalescing-transport.js";
 import { createPipelinedPublisher, type StreamClient } from "./stream-publisher.js";
 
 export interface BusConnection {
@@ -35,7 +36,7 @@ export interface ConnectOptions {
  * const bus = await connectBus({ servers: "nats://127.0.0.1:4222", name: "ingress" });
  */
 export async function connectBus(options: ConnectOptions): Promise<BusConnection> {
-  const nc = await connect({
+  const nc = await connectCoalescing({
     servers: options.servers,
     name: options.name,
     maxReconnectAttempts: -1,
