@@ -22,7 +22,7 @@ import type { Clock } from "./clock.js";
 import type { WorkerConfig } from "./config.js";
 import { createEventRecorder } from "./event-recorder.js";
 import { progressEvent, startedEvent } from "./events.js";
-import { createHandlers } from "./handlers/dispatch.js";
+import { createAbandonment, createHandlers } from "./handlers/dispatch.js";
 import { natsTokenChannels } from "./handlers/token-channel.js";
 import { holdEvent } from "./held-event.js";
 import { failed, type JobContext, type JobMessage, type Outcome } from "./job-context.js";
@@ -89,7 +89,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
   const { bus, names, catalog, clock, config, workerId, statusStore } = deps;
   const logger = deps.logger ?? silentLogger;
   const patiently = createPatience({ clock, config, logger, random: deps.random });
-  const handlerFor = createHandlers({
+  const handlerDeps = {
     providers: deps.providers,
     clock,
     config,
@@ -99,7 +99,9 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     patiently,
     logger,
     openTokenChannel: natsTokenChannels(bus.nc, names),
-  });
+  };
+  const handlerFor = createHandlers(handlerDeps);
+  const abandon = createAbandonment(handlerDeps);
 
   const { publishPatiently, alreadyFinished, finish, settleMessage } = createEventRecorder({
     bus,
@@ -117,6 +119,11 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     let status: StoredRecord | null = null;
     const settle = (outcome: Outcome, earlier?: Promise<unknown>) =>
       finish(msg, job, outcome, receivedAt, earlier, status);
+    // Ends the job without running its handler; an earlier delivery's upstream work is undone first.
+    const settleUnrun = async (outcome: Outcome) => {
+      await abandon(job, catalog.getModel(job.model));
+      return settle(outcome);
+    };
 
     // A redelivery may follow a crash or a lost ack after the job finished, and a keyed job
     // (Idempotency-Key) is published again by a retry that comes after JetStream's duplicate
@@ -132,7 +139,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         // shared terminal message id makes a second one a duplicate, but only within the
         // stream's duplicate window, hence the lookup.
         if (delivery === 1 && (await alreadyFinished(job))) return settleMessage(() => msg.ack(), job.id);
-        return settle({ type: "cancelled", reason: "client", route: null, attempts: 0 });
+        return settleUnrun({ type: "cancelled", reason: "client", route: null, attempts: 0 });
       }
     }
     // The consumer's max_deliver equals maxDeliver, so this is the last delivery JetStream
@@ -142,9 +149,9 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         status: 502,
         code: "max_deliveries_exceeded",
       });
-      return settle(failed(error));
+      return settleUnrun(failed(error));
     }
-    if (clock.now() > job.deadlineAt) return settle(failed(new DeadlineExceededError()));
+    if (clock.now() > job.deadlineAt) return settleUnrun(failed(new DeadlineExceededError()));
     const model = catalog.getModel(job.model);
     if (!model) return settle(failed(new ModelNotFoundError(job.model)));
     if (model.kind !== job.kind) {

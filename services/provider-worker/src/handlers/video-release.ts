@@ -1,9 +1,10 @@
-import type { Route } from "@switchyard/catalog";
-import type { UpstreamTask } from "@switchyard/bus";
-import { DeadlineExceededError } from "@switchyard/contracts";
+import type { Model, Route } from "@switchyard/catalog";
+import type { TaskStore, UpstreamTask } from "@switchyard/bus";
+import { DeadlineExceededError, type JobSubmitted } from "@switchyard/contracts";
 import type { ProviderSource } from "../attempts.js";
 import type { JobContext, Outcome } from "../job-context.js";
 import type { Logger } from "../logger.js";
+import type { Patiently } from "../patience.js";
 
 /** A delete is one short call; the job has ended whatever it answers. */
 const RELEASE_TIMEOUT_MS = 10_000;
@@ -55,4 +56,33 @@ export async function releaseVideoTask(
       error,
     });
   }
+}
+
+export interface SavedTaskDeps extends ReleaseDeps {
+  taskStore: Pick<TaskStore, "get">;
+  patiently: Patiently;
+}
+
+/**
+ * Deletes the upstream task an earlier delivery of a video job submitted, when this delivery
+ * ends the job without running it: cancelled while it waited for redelivery (its worker died),
+ * past its deadline, or out of deliveries. Without this the task would run to its end unseen.
+ */
+export async function releaseSavedTask(
+  job: JobSubmitted,
+  model: Model | undefined,
+  deps: SavedTaskDeps,
+): Promise<void> {
+  const task = await deps.patiently("read the video task", () => deps.taskStore.get(job.id));
+  if (!task) return;
+  const route = model?.routes.find((r) => r.id === task.route);
+  if (!route) {
+    deps.logger.warn("cannot delete the upstream task of an abandoned video job: its route is gone", {
+      jobId: job.id,
+      taskId: task.taskId,
+      route: task.route,
+    });
+    return;
+  }
+  await releaseVideoTask(job.id, task, route, deps);
 }

@@ -169,6 +169,58 @@ describe("video jobs against NATS", () => {
     expect(s.events().filter((e) => e.type === "completed")).toHaveLength(1);
   });
 
+  it("deletes the task an earlier delivery submitted when the job is cancelled while it waits for redelivery", async () => {
+    const h = await harness();
+    const upstream = fakeVideoUpstream();
+    const family = "wcancel";
+    const config = { ackWaitMs: 1500 };
+    const doomedBus = await connectBus({ servers: NATS_URL, name: "provider-worker-doomed" });
+    onTestFinished(() => doomedBus.close().catch(() => undefined));
+    const doomedAdapter = upstream.adapter({ hangAfterPolls: 1 });
+    const doomed = await h.startWorker({
+      providers: fakeProviders({ "vid-a": doomedAdapter }),
+      family,
+      config,
+      bus: doomedBus,
+    });
+    const job = videoJob(h, { family });
+    await h.createRecord(job);
+    const s = await h.submit(job);
+    await waitFor(() => upstream.polls.length === 1);
+    await doomedBus.nc.close();
+    doomedAdapter.crash();
+    await Promise.allSettled([...doomed.running]);
+    // The client cancels while no worker holds the job: what POST /cancel does to a started job
+    // (the record, and a cancel request nobody hears).
+    await h.statusStore.modify(job.tenant, job.id, (r) => ({ ...r, status: "cancelled", finishedAt: Date.now() }));
+
+    const survivorAdapter = upstream.adapter();
+    await h.startWorker({ providers: fakeProviders({ "vid-a": survivorAdapter }), family, config });
+    const terminal = await s.terminal();
+    await h.jobsAcked(family);
+
+    expect(terminal).toMatchObject({ type: "cancelled", reason: "client", attempts: 0 });
+    expect(upstream.creates).toHaveLength(1);
+    expect(upstream.deletes).toEqual(["vt_1"]);
+    // The redelivery polled nothing: it only released the task.
+    expect(upstream.polls).toEqual(["vt_1"]);
+  });
+
+  it("deletes the saved task of a job whose redelivery comes after its deadline", async () => {
+    const h = await harness();
+    const upstream = fakeVideoUpstream();
+    await h.startWorker({ providers: fakeProviders({ "vid-a": upstream.adapter() }) });
+    const job = videoJob(h, { deadlineAt: Date.now() - 1 });
+    await h.taskStore.save(job.id, { taskId: "vt_earlier", route: "vid-a", submittedAt: Date.now() - 60_000 });
+    await h.createRecord(job);
+    const s = await h.submit(job);
+    const terminal = await s.terminal();
+
+    expect(terminal).toMatchObject({ type: "failed", error: { status: 504 } });
+    expect(upstream.deletes).toEqual(["vt_earlier"]);
+    expect(upstream.creates).toEqual([]);
+  });
+
   it("stops polling and reports cancelled when the client cancels", async () => {
     const h = await harness();
     const upstream = fakeVideoUpstream();

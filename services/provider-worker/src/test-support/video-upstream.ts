@@ -7,6 +7,8 @@ export const FAKE_MP4 = new Uint8Array([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0
 export interface VideoUpstream {
   readonly creates: Array<{ prompt: unknown; options: Omit<VideoCreateOptions, "signal"> }>;
   readonly polls: string[];
+  /** Tasks deleted through `deleteVideoTask`, in order. */
+  readonly deletes: string[];
   /** An adapter onto this upstream; `hangAfterPolls` makes polls after that many wait for their signal. */
   adapter(options?: { hangAfterPolls?: number }): ProviderAdapter & { crash(): void };
 }
@@ -23,6 +25,7 @@ export function fakeVideoUpstream(
   const byKey = new Map<string, string>();
   const creates: VideoUpstream["creates"] = [];
   const polls: string[] = [];
+  const deletes: string[] = [];
   const state = (taskId: string, polls: number): VideoTaskState => {
     const progress = Math.min(100, polls * 25);
     const done = progress >= 100;
@@ -38,6 +41,7 @@ export function fakeVideoUpstream(
   return {
     creates,
     polls,
+    deletes,
     adapter: ({ hangAfterPolls } = {}) => {
       let crashed = false;
       let mine = 0;
@@ -81,6 +85,11 @@ export function fakeVideoUpstream(
         downloadVideo: async () => {
           guard();
           return { bytes: FAKE_MP4, contentType: "video/mp4" };
+        },
+        deleteVideoTask: async (taskId) => {
+          guard();
+          deletes.push(taskId);
+          tasks.delete(taskId);
         },
       };
     },
