@@ -167,12 +167,7 @@ async function startBenchStack(natsUrl: string, adminUrl: string, tracing: strin
     service: ServiceName,
     options: { name?: string; port?: number; env?: Record<string, string>; args?: string[] } = {},
   ): Promise<ServiceProcess> => {
-    const name = options.name ?? service;
-    const started = await startService(service, {
-      root,
-      ...options,
-      env: { ...env, OTEL_SERVICE_NAME: name, ...options.env },
-    });
+    const started = await startService(service, { root, ...options, env: { ...env, ...options.env } });
     processes.push(started);
     return started;
   };

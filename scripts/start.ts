@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const started = await startService(service, {
       root,
       name: options.name,
-      env: { ...common, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? service, ...options.env },
+      env: { ...common, ...options.env },
       port: options.port === undefined ? undefined : Number(options.port),
       args: options.args,
       log: (line) => log(line),

@@ -103,7 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const started = await startService(service, {
       root,
       ...options,
-      env: { ...common, OTEL_SERVICE_NAME: service, ...options.env },
+      env: { ...common, ...options.env },
       timeoutMs: 60_000,
       log,
     });

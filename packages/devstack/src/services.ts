@@ -34,7 +34,7 @@ export interface StartServiceOptions {
   root: string;
   /** In log prefixes and errors; defaults to the service's name (give each worker its own). */
   name?: string;
-  /** The whole environment of the process (nothing is inherited). */
+  /** The whole environment of the process (nothing is inherited); `OTEL_SERVICE_NAME` is set to the service's name. */
   env: Record<string, string | undefined>;
   /** The HTTP port, for the services that listen: set in its variable and checked for readiness. */
   port?: number;
@@ -52,7 +52,9 @@ export interface StartServiceOptions {
  */
 export async function startService(service: ServiceName, options: StartServiceOptions): Promise<ServiceProcess> {
   const spec = SERVICES[service];
-  const env = { ...options.env };
+  // Named by what it is, whatever the caller's environment says: an OTEL_SERVICE_NAME in the
+  // user's shell would otherwise give every service the same name in the traces.
+  const env: Record<string, string | undefined> = { ...options.env, OTEL_SERVICE_NAME: service };
   let ready: { url: string } | { line: RegExp };
   if ("path" in spec.ready) {
     if (options.port === undefined || spec.portVariable === undefined) {
