@@ -18,7 +18,7 @@ describe("loadConfig", () => {
       streamWindow: 64,
       streamStallMs: 30_000,
       videoPollMs: 1000,
-      startedHoldMs: 20,
+      startedHoldMs: 100,
       logJobs: false,
     });
     expect(config.catalogPath).toMatch(/config\/catalog\.yaml$/);
