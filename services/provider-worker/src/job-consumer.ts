@@ -20,6 +20,7 @@ import type { ProviderSource } from "./attempts.js";
 import { listenForCancel, localCancellation, type Cancellation } from "./cancellation.js";
 import type { Clock } from "./clock.js";
 import type { WorkerConfig } from "./config.js";
+import { deliveryOf } from "./delivery.js";
 import { createEventRecorder } from "./event-recorder.js";
 import { progressEvent, startedEvent } from "./events.js";
 import { createAbandonment, createHandlers } from "./handlers/dispatch.js";
@@ -114,7 +115,13 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
   });
 
   const process = async (msg: JobMessage, job: JobSubmitted, receivedAt: number, cancellation: Cancellation) => {
-    const delivery = msg.info.deliveryCount;
+    const { number: delivery, maybeRunBefore } = await deliveryOf(msg.info, job.id, {
+      jsm: bus.jsm,
+      names,
+      clock,
+      patiently,
+      ackWaitMs: config.ackWaitMs,
+    });
     // A tracked job's record as this delivery last stored it: each write starts from there.
     let status: StoredRecord | null = null;
     const settle = (outcome: Outcome, earlier?: Promise<unknown>) =>
@@ -128,7 +135,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     // A redelivery may follow a crash or a lost ack after the job finished, and a keyed job
     // (Idempotency-Key) is published again by a retry that comes after JetStream's duplicate
     // window: never call the upstream (and bill the tenant) twice for one job.
-    if ((delivery > 1 || job.idempotencyKey !== undefined) && (await alreadyFinished(job))) {
+    if ((maybeRunBefore || job.idempotencyKey !== undefined) && (await alreadyFinished(job))) {
       settleMessage(() => msg.ack(), job.id);
       return;
     }
@@ -138,14 +145,14 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         // Cancelled while queued. The ingress may have published `cancelled` already; the
         // shared terminal message id makes a second one a duplicate, but only within the
         // stream's duplicate window, hence the lookup.
-        if (delivery === 1 && (await alreadyFinished(job))) return settleMessage(() => msg.ack(), job.id);
+        if (!maybeRunBefore && (await alreadyFinished(job))) return settleMessage(() => msg.ack(), job.id);
         return settleUnrun({ type: "cancelled", reason: "client", route: null, attempts: 0 });
       }
     }
     // The consumer's max_deliver equals maxDeliver, so this is the last delivery JetStream
-    // makes: record the failure rather than let the job vanish unanswered.
-    if (delivery >= config.maxDeliver) {
-      const error = new BrokerError(`the job was delivered ${delivery} times without finishing`, {
+    // makes (by its own count): record the failure rather than let the job vanish unanswered.
+    if (msg.info.deliveryCount >= config.maxDeliver) {
+      const error = new BrokerError(`the job was delivered ${msg.info.deliveryCount} times without finishing`, {
         status: 502,
         code: "max_deliveries_exceeded",
       });

@@ -1,4 +1,5 @@
 import type { Model } from "@switchyard/catalog";
+import type { DeliveryInfo } from "./delivery.js";
 import type {
   BillableUnits,
   BrokerError,
@@ -13,7 +14,7 @@ import type {
 export interface JobMessage {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly info: { readonly deliveryCount: number };
+  readonly info: DeliveryInfo;
   ack(): void;
   nak(millis?: number): void;
   term(reason?: string): void;
@@ -30,7 +31,7 @@ export type CancelReason = CancelRequest["reason"];
 export interface JobContext {
   readonly job: JobSubmitted;
   readonly model: Model;
-  /** JetStream delivery count: attempt ids are `d<delivery>.a<n>`. */
+  /** Which delivery of the job this is (`deliveryOf`): attempt ids are `d<delivery>.a<n>`. */
   readonly delivery: number;
   /** Aborted when the job is cancelled; every upstream call and wait listens to it. */
   readonly signal: AbortSignal;

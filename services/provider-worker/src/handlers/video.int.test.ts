@@ -9,7 +9,7 @@ import {
 } from "@switchyard/contracts";
 import { fakeProviders } from "../test-support/fakes.js";
 import { NATS_URL, openHarness, waitFor, type Harness } from "../test-support/harness.js";
-import { FAKE_MP4, fakeVideoUpstream } from "../test-support/video-upstream.js";
+import { FAKE_MP4, fakeVideoUpstream, type VideoUpstream } from "../test-support/video-upstream.js";
 
 async function harness(): Promise<Harness> {
   const h = await openHarness();
@@ -27,6 +27,25 @@ function videoJob(h: Harness, overrides: Partial<JobSubmitted> = {}): JobSubmitt
     deadlineAt: Date.now() + 60_000,
     ...overrides,
   });
+}
+
+/**
+ * A worker on its own connection, submitting to `upstream` and hanging after its first poll.
+ * `crash()` closes that connection (no ack, no heartbeat: the job is redelivered);
+ * `settle()` ends the calls it left hanging.
+ */
+async function doomedWorker(h: Harness, upstream: VideoUpstream, family: string, config: { ackWaitMs: number }) {
+  const bus = await connectBus({ servers: NATS_URL, name: "provider-worker-doomed" });
+  onTestFinished(() => bus.close().catch(() => undefined));
+  const adapter = upstream.adapter({ hangAfterPolls: 1 });
+  const worker = await h.startWorker({ providers: fakeProviders({ "vid-a": adapter }), family, config, bus });
+  return {
+    crash: () => bus.nc.close(),
+    settle: async () => {
+      adapter.crash();
+      await Promise.allSettled([...worker.running]);
+    },
+  };
 }
 
 describe("video jobs against NATS", () => {
@@ -126,29 +145,18 @@ describe("video jobs against NATS", () => {
     const upstream = fakeVideoUpstream({ seconds: 4 });
     const family = "wcrash";
     const config = { ackWaitMs: 1500 };
-    // The first worker has its own connection; closing it is the crash (no ack, no heartbeat).
-    const doomedBus = await connectBus({ servers: NATS_URL, name: "provider-worker-doomed" });
-    onTestFinished(() => doomedBus.close().catch(() => undefined));
-    const doomedAdapter = upstream.adapter({ hangAfterPolls: 1 });
-    const doomed = await h.startWorker({
-      providers: fakeProviders({ "vid-a": doomedAdapter }),
-      family,
-      config,
-      bus: doomedBus,
-    });
+    const doomed = await doomedWorker(h, upstream, family, config);
     const job = videoJob(h, { family });
     await h.createRecord(job);
     const s = await h.submit(job);
     await waitFor(() => upstream.polls.length === 1);
     await waitFor(() => s.events().some((e) => e.type === "progress" && e.progress === 25));
-    await doomedBus.nc.close();
+    await doomed.crash();
 
-    const survivorAdapter = upstream.adapter();
-    await h.startWorker({ providers: fakeProviders({ "vid-a": survivorAdapter }), family, config });
+    await h.startWorker({ providers: fakeProviders({ "vid-a": upstream.adapter() }), family, config });
     const terminal = (await s.terminal()) as JobCompleted;
     await h.jobsAcked(family);
-    doomedAdapter.crash();
-    await Promise.allSettled([...doomed.running]);
+    await doomed.settle();
 
     expect(upstream.creates).toHaveLength(1);
     expect(new Set(upstream.polls)).toEqual(new Set(["vt_1"]));
@@ -174,28 +182,18 @@ describe("video jobs against NATS", () => {
     const upstream = fakeVideoUpstream();
     const family = "wcancel";
     const config = { ackWaitMs: 1500 };
-    const doomedBus = await connectBus({ servers: NATS_URL, name: "provider-worker-doomed" });
-    onTestFinished(() => doomedBus.close().catch(() => undefined));
-    const doomedAdapter = upstream.adapter({ hangAfterPolls: 1 });
-    const doomed = await h.startWorker({
-      providers: fakeProviders({ "vid-a": doomedAdapter }),
-      family,
-      config,
-      bus: doomedBus,
-    });
+    const doomed = await doomedWorker(h, upstream, family, config);
     const job = videoJob(h, { family });
     await h.createRecord(job);
     const s = await h.submit(job);
     await waitFor(() => upstream.polls.length === 1);
-    await doomedBus.nc.close();
-    doomedAdapter.crash();
-    await Promise.allSettled([...doomed.running]);
+    await doomed.crash();
+    await doomed.settle();
     // The client cancels while no worker holds the job: what POST /cancel does to a started job
     // (the record, and a cancel request nobody hears).
     await h.statusStore.modify(job.tenant, job.id, (r) => ({ ...r, status: "cancelled", finishedAt: Date.now() }));
 
-    const survivorAdapter = upstream.adapter();
-    await h.startWorker({ providers: fakeProviders({ "vid-a": survivorAdapter }), family, config });
+    await h.startWorker({ providers: fakeProviders({ "vid-a": upstream.adapter() }), family, config });
     const terminal = await s.terminal();
     await h.jobsAcked(family);
 
