@@ -14,6 +14,8 @@ export interface ConsumeLoop {
 export interface ConsumeLoopOptions {
   /** Handlers running at once; also the number of messages pulled ahead. */
   concurrency: number;
+  /** The consumer's ack wait: each pull request expires well before it (see `pullExpiresMs`). */
+  ackWaitMs: number;
   spanName: string;
   /**
    * Handles one message and acks, naks or terms it. It runs inside a CONSUMER span whose parent
@@ -24,14 +26,33 @@ export interface ConsumeLoopOptions {
 }
 
 /**
+ * How long a pull request stays open on the server, for a consumer with this ack wait: half of
+ * it, between nats.js's floor of 1 s and its default of 30 s.
+ *
+ * A pull request must be gone before an ack wait ends. When a process dies holding a message,
+ * nats-server 2.9 (fixed in 2.10.14: nats-server#5305, #5338) still has the pull requests that
+ * process left open; at the ack wait's end it tries to redeliver to one of them, finds no one
+ * there, and then hands the message to a live consumer with a wrong delivery count (1 again,
+ * or one too many), sometimes twice. Measured here: a crash with 30 s pull requests and a 3 s
+ * ack wait gave the next consumer the message with counts 1, or 3 and then 1; with 1 s pull
+ * requests, once, with count 2.
+ */
+export function pullExpiresMs(ackWaitMs: number): number {
+  return Math.min(30_000, Math.max(1_000, Math.floor(ackWaitMs / 2)));
+}
+
+/**
  * Pulls from a durable consumer and runs up to `concurrency` handlers at once. Messages are not
  * pulled faster than they are handled, so none waits in a local buffer while its ack timer runs.
  *
  * @example
- * const loop = await startConsumeLoop(consumer, { concurrency: 64, spanName: "process job", handle });
+ * const loop = await startConsumeLoop(consumer, { concurrency: 64, ackWaitMs: 30_000, spanName: "process job", handle });
  */
 export async function startConsumeLoop(consumer: Consumer, options: ConsumeLoopOptions): Promise<ConsumeLoop> {
-  const messages = await consumer.consume({ max_messages: options.concurrency });
+  const messages = await consumer.consume({
+    max_messages: options.concurrency,
+    expires: pullExpiresMs(options.ackWaitMs),
+  });
   const running = new Set<Promise<void>>();
   let slotFreed: (() => void) | undefined;
 

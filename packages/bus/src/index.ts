@@ -7,6 +7,7 @@ export {
   ensureFilteredConsumer,
   streamsPresent,
   deleteNamespaceStreams,
+  DEFAULT_ACK_WAIT_MS,
 } from "./topology.js";
 export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";
@@ -14,7 +15,7 @@ export { createPipelinedPublisher, StreamPublishError } from "./stream-publisher
 export type { PipelinedPublisher, StreamClient, StreamPublisher } from "./stream-publisher.js";
 export type { PublishOptions } from "./publish.js";
 export { findTerminalMessage, publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";
-export { startConsumeLoop } from "./consume.js";
+export { startConsumeLoop, pullExpiresMs } from "./consume.js";
 export type { ConsumeLoop, ConsumeLoopOptions } from "./consume.js";
 export { injectTraceContext, extractTraceContext } from "./trace-headers.js";
 export { encodeJson, decodeJson } from "./codec.js";

@@ -105,6 +105,9 @@ export interface WorkerConsumerOptions {
   maxDeliver?: number;
 }
 
+/** A durable consumer's ack wait unless its service sets one. */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+
 /** The durable pull consumer shared by every worker process of one family. */
 export async function ensureWorkerConsumer(
   jsm: JetStreamManager,
@@ -118,7 +121,7 @@ export async function ensureWorkerConsumer(
     filter_subject: names.familyJobsFilter(family),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: ms(options.ackWaitMs ?? 30_000),
+    ack_wait: ms(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_deliver: options.maxDeliver ?? 5,
     max_ack_pending: 10_000,
   };
@@ -138,7 +141,7 @@ export async function ensureLedgerConsumer(
     filter_subject: names.allEventsFilter,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: ms(options.ackWaitMs ?? 30_000),
+    ack_wait: ms(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_deliver: -1,
     max_ack_pending: 20_000,
   });
@@ -173,7 +176,7 @@ export async function ensureFilteredConsumer(
     filter_subject: filter,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: ms(options.ackWaitMs ?? 30_000),
+    ack_wait: ms(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_deliver: options.maxDeliver ?? -1,
     max_ack_pending: options.maxAckPending ?? 10_000,
   });

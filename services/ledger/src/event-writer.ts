@@ -10,7 +10,7 @@ import {
 } from "@opentelemetry/api";
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "./nats-types.js";
 import type { Kysely } from "kysely";
-import { decodeJson, extractTraceContext } from "@switchyard/bus";
+import { DEFAULT_ACK_WAIT_MS, decodeJson, extractTraceContext, pullExpiresMs } from "@switchyard/bus";
 import { JobEvent, type Names } from "@switchyard/contracts";
 import type { Database } from "@switchyard/db";
 import { fold, type Pricing } from "./fold.js";
@@ -232,7 +232,8 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   const readLoop = async (): Promise<void> => {
     while (!stopping) {
       try {
-        messages = await consumer.consume({ max_messages: maxBuffered });
+        // The ledger's consumer keeps the default ack wait (ensureLedgerConsumer).
+        messages = await consumer.consume({ max_messages: maxBuffered, expires: pullExpiresMs(DEFAULT_ACK_WAIT_MS) });
         if (stopping) await messages.close();
         for await (const msg of messages) {
           accept(msg);

@@ -112,6 +112,7 @@ beforeAll(async () => {
   const consumer = await bus.js.consumers.get(names.jobsStream, consumerName);
   loop = await startConsumeLoop(consumer, {
     concurrency: 4,
+    ackWaitMs: config.ackWaitMs,
     spanName: `process jobs.${FAMILY}`,
     handle: async (msg) => {
       let id = "";

@@ -74,6 +74,7 @@ export async function run({ config, env, telemetry }: RunOptions): Promise<void>
   });
   const loop = await startConsumeLoop(consumer, {
     concurrency,
+    ackWaitMs: config.ackWaitMs,
     spanName: `process jobs.${family}`,
     handle: (msg) => jobs.handle(msg),
     onError: (error, msg) =>

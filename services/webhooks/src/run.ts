@@ -63,6 +63,7 @@ export async function run(config: WebhooksConfig, options: RunOptions = {}): Pro
     loops.push(
       await startConsumeLoop(jsConsumer, {
         concurrency: config.concurrency,
+        ackWaitMs: config.timeoutMs + ACK_WAIT_MARGIN_MS,
         spanName: "deliver webhook",
         handle: (msg, span) => consumer.handle(msg, span),
         onError: (error, msg) =>

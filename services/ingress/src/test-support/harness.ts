@@ -286,6 +286,7 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
 
   const loop: ConsumeLoop = await startConsumeLoop(consumer, {
     concurrency: 16,
+    ackWaitMs: 5_000,
     spanName: "fake worker",
     handle: async (msg) => {
       const job = JobSubmitted.parse(decodeJson(msg.data));

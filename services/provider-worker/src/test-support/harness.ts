@@ -170,6 +170,7 @@ export async function openHarness(): Promise<Harness> {
     const consumer = await workerBus.js.consumers.get(names.jobsStream, consumerName);
     const loop = await startConsumeLoop(consumer, {
       concurrency: options.concurrency ?? 16,
+      ackWaitMs: config.ackWaitMs,
       spanName: `process jobs.${family}`,
       handle: (msg) => {
         const task = jobs.handle(msg);
