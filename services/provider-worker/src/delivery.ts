@@ -37,9 +37,10 @@ export interface Delivery {
  * ledger would then drop.
  *
  * A redelivery after a crash comes an ack wait or more after the job was stored, so a "first"
- * delivery of a job that old is treated as a possible redelivery: the outcome is looked for,
- * and the number follows the last `started` event stored for the job. A younger job, the usual
- * case, costs no lookup.
+ * delivery of a job that old looks for the last `started` event stored for the job: if there is
+ * one, the job may have run before (its outcome is looked for) and the number follows it. A
+ * younger job, the usual case, costs no lookup. (`startConsumeLoop`'s pull requests expire
+ * before the ack wait ends, which keeps the server from miscounting in the first place.)
  */
 export async function deliveryOf(info: DeliveryInfo, jobId: string, deps: DeliveryDeps): Promise<Delivery> {
   if (info.deliveryCount > 1) return { number: info.deliveryCount, maybeRunBefore: true };
@@ -49,8 +50,10 @@ export async function deliveryOf(info: DeliveryInfo, jobId: string, deps: Delive
   const last = await deps.patiently("read the job's last started event", () =>
     deps.jsm.streams.getMessage(deps.names.eventsStream, { last_by_subj: deps.names.eventSubject(jobId, "started") }),
   );
-  // No started event: no earlier delivery got as far as publishing one, nor any later event.
-  if (!last) return { number: info.deliveryCount, maybeRunBefore: true };
+  // No started event: no earlier delivery called the upstream and stored what came of it (a
+  // delivery's first event releases its held `started`), so there is no outcome to look for;
+  // what ends a job without a call (its deadline, say) is decided the same way again.
+  if (!last) return { number: info.deliveryCount, maybeRunBefore: false };
   const started = JobStarted.safeParse(decodeOrNull(last.data));
   // Unreadable, it still shows an earlier delivery.
   return { number: started.success ? started.data.delivery + 1 : 2, maybeRunBefore: true };
