@@ -48,6 +48,21 @@ async function doomedWorker(h: Harness, upstream: VideoUpstream, family: string,
   };
 }
 
+/** A tracked video job of `family`, submitted and polled once by a doomed worker. */
+async function pollingOnDoomedWorker(
+  h: Harness,
+  upstream: VideoUpstream,
+  family: string,
+  config: { ackWaitMs: number },
+) {
+  const doomed = await doomedWorker(h, upstream, family, config);
+  const job = videoJob(h, { family });
+  await h.createRecord(job);
+  const s = await h.submit(job);
+  await waitFor(() => upstream.polls.length === 1);
+  return { doomed, job, s };
+}
+
 describe("video jobs against NATS", () => {
   it("refuses an input_reference that is not the job's own upload, without calling the upstream", async () => {
     const h = await harness();
@@ -145,11 +160,7 @@ describe("video jobs against NATS", () => {
     const upstream = fakeVideoUpstream({ seconds: 4 });
     const family = "wcrash";
     const config = { ackWaitMs: 1500 };
-    const doomed = await doomedWorker(h, upstream, family, config);
-    const job = videoJob(h, { family });
-    await h.createRecord(job);
-    const s = await h.submit(job);
-    await waitFor(() => upstream.polls.length === 1);
+    const { doomed, job, s } = await pollingOnDoomedWorker(h, upstream, family, config);
     await waitFor(() => s.events().some((e) => e.type === "progress" && e.progress === 25));
     await doomed.crash();
 
@@ -182,11 +193,7 @@ describe("video jobs against NATS", () => {
     const upstream = fakeVideoUpstream();
     const family = "wcancel";
     const config = { ackWaitMs: 1500 };
-    const doomed = await doomedWorker(h, upstream, family, config);
-    const job = videoJob(h, { family });
-    await h.createRecord(job);
-    const s = await h.submit(job);
-    await waitFor(() => upstream.polls.length === 1);
+    const { doomed, job, s } = await pollingOnDoomedWorker(h, upstream, family, config);
     await doomed.crash();
     await doomed.settle();
     // The client cancels while no worker holds the job: what POST /cancel does to a started job
