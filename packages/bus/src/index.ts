@@ -19,7 +19,6 @@ export { startConsumeLoop, pullExpiresMs } from "./consume.js";
 export type { ConsumeLoop, ConsumeLoopOptions } from "./consume.js";
 export { injectTraceContext, extractTraceContext } from "./trace-headers.js";
 export { encodeJson, decodeJson } from "./codec.js";
-export { nextTurn } from "./next-turn.js";
 export { createStatusStore, openStatusStore } from "./status-store.js";
 export type { StatusStore, StoredRecord } from "./status-store.js";
 export { createArtifactStore, openArtifactStore } from "./artifact-store.js";

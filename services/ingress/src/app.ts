@@ -15,7 +15,6 @@ import { registerVideoRoutes } from "./routes/videos.js";
 import { createTrackedContext } from "./jobs/tracked.js";
 import { openOutcomeInbox } from "./jobs/outcome-inbox.js";
 import type { SyncJobContext } from "./jobs/run-sync.js";
-import { createSendBatch } from "./jobs/send-batch.js";
 import { systemClock } from "./deps.js";
 
 function reportToStderr(error: unknown, requestId: string): void {
@@ -57,12 +56,11 @@ export function createIngressApp(deps: IngressDeps): FastifyInstance {
     reaper = setInterval(() => app.server.closeIdleConnections(), 50);
     done();
   });
-  // One for the synchronous routes together: one replies subscription, one send batch.
+  // One for the synchronous routes together: one replies subscription.
   const sync: SyncJobContext = {
     bus: deps.bus,
     names: deps.names,
     clock: deps.clock ?? systemClock,
-    batch: createSendBatch(),
     inbox: openOutcomeInbox(deps.bus.nc, deps.names),
   };
   app.addHook("onClose", (_instance, done) => {

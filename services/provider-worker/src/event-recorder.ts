@@ -1,7 +1,6 @@
 import {
   decodeJson,
   findTerminalMessage,
-  nextTurn,
   publishJson,
   publishTerminal,
   queueWebhook,
@@ -67,9 +66,9 @@ export interface EventRecorder {
 export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
   const { bus, names, statusStore, clock, config, logger, patiently } = deps;
 
-  // Publishes wait for the turn's end so that concurrent jobs' events share socket writes.
+  // Concurrent jobs' events share socket writes without waiting here: the bus's transport
+  // writes once per event-loop turn.
   const publish = async (event: JobEvent) => {
-    await nextTurn();
     const attributes = { "switchyard.job_id": event.jobId, "switchyard.event": event.type };
     if (isTerminal(event)) return publishTerminal(bus.publisher, names, event, attributes);
     return publishJson(bus.publisher, names.eventSubject(event.jobId, event.type), event, {

@@ -14,7 +14,6 @@ import {
 import { waitUntil } from "../test-support/private-nats.js";
 import { createJobId, type JobSubmitted } from "@switchyard/contracts";
 import { systemClock } from "../deps.js";
-import { createSendBatch } from "./send-batch.js";
 import { openOutcomeInbox } from "./outcome-inbox.js";
 import { runJobSync } from "./run-sync.js";
 
@@ -74,7 +73,7 @@ function subscriptionCount(b: BusConnection): number {
 describe("a client that goes away", () => {
   it("ends the wait and forgets the job, which stays published; no subscription of its own is opened", async () => {
     const inbox = openOutcomeInbox(bus.nc, h.names);
-    const ctx = { bus, names: h.names, clock: systemClock, batch: createSendBatch(), inbox };
+    const ctx = { bus, names: h.names, clock: systemClock, inbox };
     const baseline = subscriptionCount(bus);
     const id = createJobId();
     const response = new ServerResponse(new IncomingMessage(new Socket()));
@@ -103,7 +102,7 @@ describe("a publish JetStream reports as a duplicate", () => {
     await publishCompleted(id, now, result);
     const response = new ServerResponse(new IncomingMessage(new Socket()));
     const inbox = openOutcomeInbox(h.bus.nc, h.names);
-    const ctx = { bus: h.bus, names: h.names, clock: systemClock, batch: createSendBatch(), inbox };
+    const ctx = { bus: h.bus, names: h.names, clock: systemClock, inbox };
     const started = Date.now();
     const outcome = await runJobSync(ctx, job, response);
     expect(outcome).toMatchObject({ type: "completed", jobId: id, result });
@@ -122,7 +121,7 @@ describe("the deadline", () => {
       subscribe: { value: (_subject: string, opts: object) => h.bus.nc.subscribe(`deaf.${id}`, opts) },
     }) as BusConnection["nc"];
     const inbox = openOutcomeInbox(deaf, h.names);
-    const ctx = { bus: { ...h.bus, nc: deaf }, names: h.names, clock: systemClock, batch: createSendBatch(), inbox };
+    const ctx = { bus: { ...h.bus, nc: deaf }, names: h.names, clock: systemClock, inbox };
     const response = new ServerResponse(new IncomingMessage(new Socket()));
     const waiting = runJobSync(ctx, job, response);
     await waitUntil(() => h.worker.jobs.some((j) => j.id === id));

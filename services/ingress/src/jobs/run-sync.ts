@@ -4,13 +4,11 @@ import type { Clock, IngressBus } from "../deps.js";
 import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from "./await-outcome.js";
 import type { OutcomeInbox } from "./outcome-inbox.js";
 import { assertConnected, publishJob } from "./submit.js";
-import type { SendBatch } from "./send-batch.js";
 
 export interface SyncJobContext {
   readonly bus: IngressBus;
   readonly names: Names;
   readonly clock: Clock;
-  readonly batch: SendBatch;
   /** Where this process hears how its jobs ended. */
   readonly inbox: OutcomeInbox;
 }
@@ -33,18 +31,16 @@ export async function watchAndPublish<T>(
   job: JobSubmitted,
   alsoOpen: () => T,
 ): Promise<WatchedJob<T>> {
-  return ctx.batch(() => {
-    const watch = ctx.inbox.watch(job.id, remainingMs(ctx, job));
-    let opened: T;
-    try {
-      opened = alsoOpen();
-    } catch (error) {
-      watch.cancel();
-      throw error;
-    }
-    const published = publishJob(ctx.bus, ctx.names, Object.assign({}, job, { replyTo: ctx.inbox.replyTo(job.id) }));
-    return { watch, opened, published };
-  });
+  const watch = ctx.inbox.watch(job.id, remainingMs(ctx, job));
+  let opened: T;
+  try {
+    opened = alsoOpen();
+  } catch (error) {
+    watch.cancel();
+    throw error;
+  }
+  const published = publishJob(ctx.bus, ctx.names, Object.assign({}, job, { replyTo: ctx.inbox.replyTo(job.id) }));
+  return { watch, opened, published };
 }
 
 const remainingMs = (ctx: SyncJobContext, job: JobSubmitted): number => Math.max(0, job.deadlineAt - ctx.clock.now());
