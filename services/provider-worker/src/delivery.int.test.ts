@@ -8,6 +8,8 @@ import {
   type JobEvent,
   type JobSubmitted,
 } from "@switchyard/contracts";
+import { systemClock } from "./clock.js";
+import { deliveryOf } from "./delivery.js";
 import { chatCompletedEvent, startedEvent } from "./events.js";
 import { ok, scriptedProviders } from "./test-support/fakes.js";
 import { NATS_URL, openHarness, waitFor, type Harness } from "./test-support/harness.js";
@@ -117,5 +119,61 @@ describe("delivery numbers against NATS", () => {
     await h.jobsAcked(family);
 
     expect(providers.calls).toEqual([]);
+  });
+});
+
+describe("deliveryOf against NATS", () => {
+  const ackWaitMs = 30_000;
+  /** What a `started` event of an earlier delivery left in EVENTS, and the deps to read it. */
+  async function withStarted(delivery: number | null) {
+    const h = await harness();
+    const job = h.newJob();
+    if (delivery !== null) {
+      const started = startedEvent(job, delivery, "earlier-worker", Date.now());
+      await publishJson(h.bus.js, h.names.eventSubject(job.id, "started"), started, {
+        msgId: eventMessageId(started),
+      });
+    }
+    const deps = {
+      jsm: h.bus.jsm,
+      names: h.names,
+      clock: systemClock,
+      patiently: <T>(_: string, op: () => Promise<T>) => op(),
+      ackWaitMs,
+    };
+    return { job, deps };
+  }
+  const storedAgo = (ms: number) => (Date.now() - ms) * 1e6;
+
+  it("trusts a count above 1", async () => {
+    const { job, deps } = await withStarted(5);
+    expect(await deliveryOf({ deliveryCount: 3, timestampNanos: storedAgo(60_000) }, job.id, deps)).toEqual({
+      number: 3,
+      maybeRunBefore: true,
+    });
+  });
+
+  it("takes a young job's count of 1 as its first delivery, without a lookup", async () => {
+    const { job, deps } = await withStarted(1);
+    expect(await deliveryOf({ deliveryCount: 1, timestampNanos: storedAgo(1_000) }, job.id, deps)).toEqual({
+      number: 1,
+      maybeRunBefore: false,
+    });
+  });
+
+  it("numbers an old job counted 1 past its last stored started event", async () => {
+    const { job, deps } = await withStarted(2);
+    expect(await deliveryOf({ deliveryCount: 1, timestampNanos: storedAgo(ackWaitMs) }, job.id, deps)).toEqual({
+      number: 3,
+      maybeRunBefore: true,
+    });
+  });
+
+  it("runs an old job without a stored started event as a first delivery", async () => {
+    const { job, deps } = await withStarted(null);
+    expect(await deliveryOf({ deliveryCount: 1, timestampNanos: storedAgo(ackWaitMs) }, job.id, deps)).toEqual({
+      number: 1,
+      maybeRunBefore: false,
+    });
   });
 });
