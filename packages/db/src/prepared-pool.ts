@@ -16,9 +16,9 @@ const preparedOn = new WeakMap<pg.PoolClient, Map<string, string>>();
 /**
  * A pool for Kysely whose clients run every statement that has parameters as a named
  * (prepared) statement: PostgreSQL parses and plans it once per connection instead of on
- * every call. The ledger runs the same three insert statements for every batch, whatever
- * its size (one array parameter per column), and parsing and planning them took a quarter
- * of each transaction's server time. `pg` sends the Parse only on a connection's first use
+ * every call. The ledger runs the same statement for every batch, whatever its size (one
+ * array parameter per column), and parsing and planning took a quarter of each batch's
+ * server time. `pg` sends the Parse only on a connection's first use
  * of a name; a statement without parameters (`begin`, DDL) goes through unchanged.
  *
  * @example

@@ -101,6 +101,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     logger,
     openTokenChannel: natsTokenChannels(bus.nc, names),
   };
+  const deliveryDeps = { jsm: bus.jsm, names, clock, patiently, ackWaitMs: config.ackWaitMs };
   const handlerFor = createHandlers(handlerDeps);
   const abandon = createAbandonment(handlerDeps);
 
@@ -115,13 +116,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
   });
 
   const process = async (msg: JobMessage, job: JobSubmitted, receivedAt: number, cancellation: Cancellation) => {
-    const { number: delivery, maybeRunBefore } = await deliveryOf(msg.info, job.id, {
-      jsm: bus.jsm,
-      names,
-      clock,
-      patiently,
-      ackWaitMs: config.ackWaitMs,
-    });
+    const { number: delivery, maybeRunBefore } = await deliveryOf(msg.info, job.id, deliveryDeps);
     // A tracked job's record as this delivery last stored it: each write starts from there.
     let status: StoredRecord | null = null;
     const settle = (outcome: Outcome, earlier?: Promise<unknown>) =>
