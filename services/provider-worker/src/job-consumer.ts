@@ -17,7 +17,7 @@ import {
   type Names,
 } from "@switchyard/contracts";
 import type { ProviderSource } from "./attempts.js";
-import { listenForCancel, localCancellation, type Cancellation } from "./cancellation.js";
+import { createCancelListener, localCancellation, type Cancellation } from "./cancellation.js";
 import type { Clock } from "./clock.js";
 import type { WorkerConfig } from "./config.js";
 import { deliveryOf } from "./delivery.js";
@@ -104,6 +104,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
   const deliveryDeps = { jsm: bus.jsm, names, clock, patiently, ackWaitMs: config.ackWaitMs };
   const handlerFor = createHandlers(handlerDeps);
   const abandon = createAbandonment(handlerDeps);
+  const cancels = createCancelListener(bus.nc, names);
 
   const { publishPatiently, alreadyFinished, finish, settleMessage } = createEventRecorder({
     bus,
@@ -243,7 +244,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
       // Streamed and tracked jobs can be cancelled from outside; synchronous ones only by a deadline.
       const cancellation =
         job.tracked === true || job.stream === true
-          ? listenForCancel(bus.nc, names.cancelSubject(job.id))
+          ? cancels.listen(job.id)
           : localCancellation();
       try {
         await process(msg, job, receivedAt, cancellation);

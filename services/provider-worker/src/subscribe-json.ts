@@ -14,7 +14,7 @@ export function subscribeJson<S extends z.ZodType>(
   nc: Pick<BusConnection["nc"], "subscribe">,
   subject: string,
   schema: S,
-  onMessage: (value: z.infer<S>) => void,
+  onMessage: (value: z.infer<S>, subject: string) => void,
 ): JsonSubscription {
   const sub = nc.subscribe(subject, {
     callback: (error, msg) => {
@@ -26,7 +26,7 @@ export function subscribeJson<S extends z.ZodType>(
         return;
       }
       const parsed = schema.safeParse(value);
-      if (parsed.success) onMessage(parsed.data);
+      if (parsed.success) onMessage(parsed.data, msg.subject);
     },
   });
   return {
