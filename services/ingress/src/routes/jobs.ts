@@ -18,7 +18,7 @@ import { cancelTrackedJob } from "../jobs/tracked-cancel.js";
 import { listBody, listRecords, parseListQuery } from "../jobs/tracked-list.js";
 import { renderJobObject, type RenderContext } from "../jobs/job-object.js";
 import { createUrlSigner } from "../artifacts/signed-urls.js";
-import { createQueuePositions } from "../jobs/queue-position.js";
+import { createQueuePositions, createQueueStates } from "../jobs/queue-position.js";
 import { assertWebhookUrlAllowed, systemResolver, type WebhookUrlPolicy } from "../webhooks/url-policy.js";
 import { registerJobEventRoutes } from "./jobs-events.js";
 import { allowEmptyJsonBody } from "./jobs-empty-body.js";
@@ -48,6 +48,7 @@ function registerRoutes(app: FastifyInstance, deps: IngressDeps, ctx: TrackedCon
   };
   const signer = createUrlSigner(deps.config.signingSecret);
   const { publicUrl, imageUrlTtlS } = deps.config;
+  const queueStates = createQueueStates(ctx.bus.jsm, ctx.names);
   /** One request's renderer: queue state is fetched once per family, image links share one expiry. */
   const rendererFor = (request: FastifyRequest): JobRenderer => {
     const context: RenderContext = {
@@ -58,7 +59,7 @@ function registerRoutes(app: FastifyInstance, deps: IngressDeps, ctx: TrackedCon
         baseUrl: publicUrl ?? `${request.protocol}://${request.host}`,
         expires: Math.floor(ctx.clock.now() / 1000) + imageUrlTtlS,
       },
-      queuePosition: createQueuePositions(ctx.bus.jsm, ctx.names),
+      queuePosition: createQueuePositions(queueStates),
     };
     return (record) => renderJobObject(record, context);
   };
