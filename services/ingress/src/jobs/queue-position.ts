@@ -25,7 +25,10 @@ export type QueueStates = (family: string) => Promise<FamilyQueue | null>;
  * family has ever connected).
  */
 export function createQueueStates(jsm: IngressBus["jsm"], names: Names): QueueStates {
-  const families = new Map<string, { out: Promise<FamilyQueue | null> | null; next: Promise<FamilyQueue | null> | null }>();
+  const families = new Map<
+    string,
+    { out: Promise<FamilyQueue | null> | null; next: Promise<FamilyQueue | null> | null }
+  >();
   return (family) => {
     let state = families.get(family);
     if (!state) families.set(family, (state = { out: null, next: null }));
