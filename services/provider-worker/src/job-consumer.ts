@@ -137,10 +137,13 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     }
     if (job.tracked) {
       status = await statusStore.revise(job.tenant, job.id, markStarted(clock.now()));
-      if (status?.record.status === "cancelled") {
-        // Cancelled while queued. The ingress may have published `cancelled` already; the
-        // shared terminal message id makes a second one a duplicate, but only within the
-        // stream's duplicate window, hence the lookup.
+      // Cancelled while queued, or its record is gone: the ingress writes the record before it
+      // publishes, so a missing one was deleted by its client (a queued video's DELETE) or
+      // withdrawn by the ingress when the publish seemed to fail (the client was told 503).
+      // Neither may run. The ingress may have published `cancelled` already; the shared terminal
+      // message id makes a second one a duplicate, but only within the stream's duplicate
+      // window, hence the lookup.
+      if (status === null || status.record.status === "cancelled") {
         if (!maybeRunBefore && (await alreadyFinished(job))) return settleMessage(() => msg.ack(), job.id);
         return settleUnrun({ type: "cancelled", reason: "client", route: null, attempts: 0 });
       }

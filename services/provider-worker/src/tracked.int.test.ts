@@ -70,6 +70,31 @@ describe("tracked jobs against NATS", () => {
     expect((await h.statusStore.get(job.tenant, job.id))?.record.status).toBe("cancelled");
   });
 
+  it("does not run a tracked job whose record is gone (a queued video deleted by its client)", async () => {
+    const h = await harness();
+    const calls: string[] = [];
+    await h.startWorker({
+      providers: fakeProviders({
+        "chat-a": {
+          chat: async () => {
+            calls.push("chat-a");
+            return ok();
+          },
+        },
+      }),
+    });
+    const job = h.newJob({ tracked: true });
+    await h.createRecord(job, { status: "cancelled", finishedAt: Date.now() });
+    await h.statusStore.remove(job.tenant, job.id);
+    const s = await h.submit(job);
+    const terminal = (await s.terminal()) as JobCancelled;
+    await h.jobsAcked();
+
+    expect(terminal).toMatchObject({ type: "cancelled", reason: "client", attempts: 0, usage: null });
+    expect(calls).toEqual([]);
+    expect(await h.statusStore.get(job.tenant, job.id)).toBeNull();
+  });
+
   it("aborts the upstream call on a cancel request and reports cancelled", async () => {
     const h = await harness();
     let aborted = false;
