@@ -245,10 +245,7 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
         Math.max(100, Math.floor(config.ackWaitMs / 3)),
       );
       // Streamed and tracked jobs can be cancelled from outside; synchronous ones only by a deadline.
-      const cancellation =
-        job.tracked === true || job.stream === true
-          ? cancels.listen(job.id)
-          : localCancellation();
+      const cancellation = job.tracked === true || job.stream === true ? cancels.listen(job.id) : localCancellation();
       try {
         await process(msg, job, receivedAt, cancellation);
       } finally {
