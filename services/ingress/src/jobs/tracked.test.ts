@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createJobId } from "@switchyard/contracts";
+import { ServiceUnavailableError, createJobId } from "@switchyard/contracts";
 import { createTrackedHarness, type TrackedHarness } from "../test-support/tracked-harness.js";
 import { submitTrackedJob, type TrackedContext, type TrackedSubmission } from "./tracked.js";
 
@@ -61,5 +61,52 @@ describe("submitTrackedJob", () => {
 
     expect(stored?.record).toMatchObject({ status: "in_progress", jobsSeq: accepted.jobsSeq });
     expect(accepted.jobsSeq).toEqual(expect.any(Number));
+  });
+
+  describe("when the publish is stored but its ack is lost", () => {
+    /** The context with a publisher whose job publishes reach JetStream and then fail, as a lost ack does. */
+    const ackLost = (): TrackedContext => {
+      const publisher = h.bus.publisher;
+      const jobSubject = h.names.jobSubject(h.catalog.getModel("gpt-4o-mini")!.family, "chat");
+      return {
+        ...ctx,
+        bus: {
+          ...h.bus,
+          publisher: {
+            ...publisher,
+            request: (subject, data, options) => publisher.request(subject, data, options),
+            publish: async (subject, data, options) => {
+              const ack = await publisher.publish(subject, data, options);
+              if (subject === jobSubject) throw new Error(`no ack for ${ack.seq}`);
+              return ack;
+            },
+          },
+        },
+      };
+    };
+    const jobsStored = async () => (await h.bus.jsm.streams.info(h.names.jobsStream)).state.messages;
+
+    it("keeps a keyed job's record for the retry, which publishes it under the same message id", async () => {
+      const input = submission({ idempotencyKey: "order-9" });
+      const before = await jobsStored();
+      await expect(submitTrackedJob(ackLost(), input)).rejects.toBeInstanceOf(ServiceUnavailableError);
+      expect((await h.statusStore.get(input.tenant, input.id))?.record).toMatchObject({
+        status: "queued",
+        jobsSeq: null,
+      });
+
+      const accepted = await submitTrackedJob(ctx, input);
+      expect(await jobsStored()).toBe(before + 1);
+      const stored = await h.statusStore.get(input.tenant, input.id);
+      expect(stored?.record).toMatchObject({ status: "queued", jobsSeq: accepted.jobsSeq });
+      const msg = await h.bus.jsm.streams.getMessage(h.names.jobsStream, { seq: accepted.jobsSeq! });
+      expect(msg?.json<{ id: string }>().id).toBe(input.id);
+    });
+
+    it("removes an unkeyed job's record: the client's retry is another job", async () => {
+      const input = submission();
+      await expect(submitTrackedJob(ackLost(), input)).rejects.toBeInstanceOf(ServiceUnavailableError);
+      expect(await h.statusStore.get(input.tenant, input.id)).toBeNull();
+    });
   });
 });

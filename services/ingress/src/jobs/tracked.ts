@@ -97,39 +97,41 @@ export interface TrackedSubmission {
  * moment it is stored, and its `in_progress` must not be overwritten by a late `queued`.
  *
  * A keyed retry answers the existing record without publishing again, except for a record that
- * never got its ack (the ingress stopped between the two steps): that one is published again,
- * under the same `Nats-Msg-Id`, so it cannot run twice inside the duplicate window.
- * If publishing fails the record is removed (a 503 invites a retry, which must start afresh).
+ * never got its ack (the ingress stopped between the two steps, or its publish failed): that
+ * one is published again, under the same `Nats-Msg-Id`, so it cannot run twice inside the
+ * duplicate window. So is a concurrent request's record: a 202 is only ever sent for a job
+ * this request saw stored.
+ *
+ * If publishing fails (a 503), an unkeyed job's record is removed: the client's retry is a new
+ * job, and should the failed publish have been stored after all, a worker that finds no record
+ * does not run it. A keyed job's record stays unacked for the retry the 503 invites, which then
+ * publishes it under the same message id: removing it would let a stored-but-unacknowledged
+ * first publish be dropped by its worker while the retry's publish is dropped as a duplicate.
  */
 export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmission): Promise<JobRecord> {
   assertConnected(ctx.bus);
   const { statusStore } = ctx;
-  let record = newRecord(input, ctx.clock.now());
-  /** The record's KV revision as this request last wrote or read it. */
-  let revision: number;
-  const existing =
-    input.idempotencyKey === undefined ? null : await fromStore(() => statusStore.get(input.tenant, input.id));
-  if (existing) {
-    if (!isUnacked(existing.record)) return existing.record;
-    record = existing.record;
-    revision = existing.revision;
-  } else {
+  const keyed = input.idempotencyKey !== undefined;
+  let current = keyed ? await fromStore(() => statusStore.get(input.tenant, input.id)) : null;
+  if (!current) {
+    const fresh = newRecord(input, ctx.clock.now());
     try {
-      revision = await statusStore.create(record);
+      current = { record: fresh, revision: await statusStore.create(fresh) };
     } catch (cause) {
       // A concurrent request with the same Idempotency-Key created it first.
-      const raced = await fromStore(() => statusStore.get(input.tenant, input.id));
-      if (raced) return raced.record;
-      throw new ServiceUnavailableError(STORE_UNAVAILABLE, { cause });
+      current = await fromStore(() => statusStore.get(input.tenant, input.id));
+      if (!current) throw new ServiceUnavailableError(STORE_UNAVAILABLE, { cause });
     }
   }
+  if (!isUnacked(current.record)) return current.record;
+  const { record, revision } = current;
 
   let seq: number;
   try {
     await input.beforePublish?.();
     ({ seq } = await publishJob(ctx.bus, ctx.names, trackedJob(record, input.idempotencyKey, ctx.ttlMs)));
   } catch (error) {
-    await statusStore.remove(input.tenant, input.id).catch(() => undefined);
+    if (!keyed) await statusStore.remove(input.tenant, input.id).catch(() => undefined);
     throw error;
   }
   // The sequence only serves the queue position: the job is accepted even if this write fails.
