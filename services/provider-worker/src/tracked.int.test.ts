@@ -10,6 +10,23 @@ async function harness(): Promise<Harness> {
   return h;
 }
 
+/** A harness whose worker's one route answers at once, noting each call. */
+async function workerCountingCalls(): Promise<{ h: Harness; calls: string[] }> {
+  const h = await harness();
+  const calls: string[] = [];
+  await h.startWorker({
+    providers: fakeProviders({
+      "chat-a": {
+        chat: async () => {
+          calls.push("chat-a");
+          return ok();
+        },
+      },
+    }),
+  });
+  return { h, calls };
+}
+
 describe("tracked jobs against NATS", () => {
   it("keeps the status record current: in progress, then completed with the result and usage", async () => {
     const h = await harness();
@@ -46,18 +63,7 @@ describe("tracked jobs against NATS", () => {
   });
 
   it("reports a job cancelled while queued as cancelled, without calling the upstream", async () => {
-    const h = await harness();
-    const calls: string[] = [];
-    await h.startWorker({
-      providers: fakeProviders({
-        "chat-a": {
-          chat: async () => {
-            calls.push("chat-a");
-            return ok();
-          },
-        },
-      }),
-    });
+    const { h, calls } = await workerCountingCalls();
     const job = h.newJob({ tracked: true });
     await h.createRecord(job, { status: "cancelled", finishedAt: Date.now() });
     const s = await h.submit(job);
@@ -71,18 +77,7 @@ describe("tracked jobs against NATS", () => {
   });
 
   it("does not run a tracked job whose record is gone (a queued video deleted by its client)", async () => {
-    const h = await harness();
-    const calls: string[] = [];
-    await h.startWorker({
-      providers: fakeProviders({
-        "chat-a": {
-          chat: async () => {
-            calls.push("chat-a");
-            return ok();
-          },
-        },
-      }),
-    });
+    const { h, calls } = await workerCountingCalls();
     const job = h.newJob({ tracked: true });
     await h.createRecord(job, { status: "cancelled", finishedAt: Date.now() });
     await h.statusStore.remove(job.tenant, job.id);
