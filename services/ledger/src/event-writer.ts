@@ -92,6 +92,10 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const maxInFlight = options.maxInFlight ?? 2;
   const consumer = await options.js.consumers.get(names.eventsStream, names.ledgerConsumer);
+  // Pull requests expire within half the consumer's own ack wait (see `pullExpiresMs`), read
+  // from the consumer as it exists rather than assumed: nats.js fetched its info just now.
+  const ackWaitNanos = (await consumer.info(true)).config.ack_wait;
+  const pullExpires = pullExpiresMs(ackWaitNanos ? Math.floor(ackWaitNanos / 1e6) : DEFAULT_ACK_WAIT_MS);
   const stats: EventWriterStats = { written: 0, batches: 0, failedBatches: 0, dropped: 0, ignored: 0 };
   const buffer: Pending[] = [];
   const maxBuffered = batchSize * 2;
@@ -232,8 +236,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   const readLoop = async (): Promise<void> => {
     while (!stopping) {
       try {
-        // The ledger's consumer keeps the default ack wait (ensureLedgerConsumer).
-        messages = await consumer.consume({ max_messages: maxBuffered, expires: pullExpiresMs(DEFAULT_ACK_WAIT_MS) });
+        messages = await consumer.consume({ max_messages: maxBuffered, expires: pullExpires });
         if (stopping) await messages.close();
         for await (const msg of messages) {
           accept(msg);
