@@ -40,6 +40,7 @@ export {
   JOB_TYPE_OF_KIND,
   KIND_OF_JOB_TYPE,
 } from "./jobs.js";
+export { isFinished, markFinished, markProgress, markStarted } from "./job-record.js";
 export { JobCreateRequest, toJobObject, publicErrorBody } from "./job-api.js";
 export type { JobObject, WebhookEvent } from "./job-api.js";
 export { ImageGenerationRequest } from "./openai/images.js";

@@ -13,6 +13,7 @@ import {
   JobEvent,
   eventMessageId,
   isTerminal,
+  markFinished,
   type JobSubmitted,
   type Names,
   type TerminalEvent,
@@ -22,7 +23,6 @@ import { cancelledEvent, completedEvent, failedEvent } from "./events.js";
 import type { JobMessage, Outcome } from "./job-context.js";
 import type { Logger } from "./logger.js";
 import type { Patiently } from "./patience.js";
-import { markFinished } from "./status-record.js";
 
 export interface EventRecorderDeps {
   bus: Pick<BusConnection, "nc" | "jsm" | "publisher">;

@@ -13,6 +13,8 @@ import {
   InvalidRequestError,
   JobSubmitted,
   ModelNotFoundError,
+  markProgress,
+  markStarted,
   type JobEvent,
   type Names,
 } from "@switchyard/contracts";
@@ -29,7 +31,6 @@ import { holdEvent } from "./held-event.js";
 import { failed, type JobContext, type JobMessage, type Outcome } from "./job-context.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { createPatience } from "./patience.js";
-import { markProgress, markStarted } from "./status-record.js";
 
 export type { JobMessage } from "./job-context.js";
 

@@ -1,23 +1,67 @@
 import { describe, expect, it } from "vitest";
-import { UpstreamUnavailableError, type JobRecord } from "@switchyard/contracts";
-import { cancelledEvent, chatCompletedEvent, failedEvent } from "./events.js";
-import { markFinished, markProgress, markStarted } from "./status-record.js";
-import { completion, job } from "./test-support/fakes.js";
+import type { JobCancelled, JobCompleted, JobFailed } from "./events.js";
+import type { JobRecord } from "./jobs.js";
+import { markFinished, markProgress, markStarted } from "./job-record.js";
 
-const j = job({ tracked: true });
+const identity = {
+  version: 1 as const,
+  jobId: "job_1",
+  tenant: "tenant-a",
+  kind: "chat" as const,
+  family: "openai",
+  model: "gpt-4o-mini",
+  createdAt: 10,
+};
+const terminal = { streamEnd: null, webhook: null, units: null };
+const usage = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
+
+const completed = (at: number): JobCompleted => ({
+  ...identity,
+  ...terminal,
+  type: "completed",
+  at,
+  route: "a",
+  attempts: 1,
+  latencyMs: 5,
+  result: { object: "chat.completion", choices: [] },
+  usage,
+});
+const failed = (at: number): JobFailed => ({
+  ...identity,
+  ...terminal,
+  type: "failed",
+  at,
+  route: "a",
+  attempts: 3,
+  latencyMs: 5,
+  error: { message: "503", type: "upstream_error", code: "upstream_unavailable", param: null, status: 502 },
+  usage: null,
+});
+const cancelled = (at: number): JobCancelled => ({
+  ...identity,
+  ...terminal,
+  type: "cancelled",
+  at,
+  route: null,
+  attempts: 0,
+  latencyMs: 1,
+  reason: "client",
+  usage: null,
+});
+
 const record = (overrides: Partial<JobRecord> = {}): JobRecord => ({
   version: 1,
-  id: j.id,
-  tenant: j.tenant,
-  kind: j.kind,
-  family: j.family,
-  model: j.model,
+  id: identity.jobId,
+  tenant: identity.tenant,
+  kind: identity.kind,
+  family: identity.family,
+  model: identity.model,
   status: "queued",
   progress: 0,
-  createdAt: j.createdAt,
+  createdAt: identity.createdAt,
   startedAt: null,
   finishedAt: null,
-  request: j.request,
+  request: { model: identity.model, messages: [] },
   metadata: null,
   webhook: null,
   error: null,
@@ -48,7 +92,7 @@ describe("status record transitions", () => {
   });
 
   it("records the outcome: result and usage on completion, the error on failure", () => {
-    const done = chatCompletedEvent(j, { route: "a", attempts: 1, latencyMs: 5, completion: completion() }, 500);
+    const done = completed(500);
     expect(markFinished(done)(record({ status: "in_progress", progress: 30 }))).toMatchObject({
       status: "completed",
       progress: 100,
@@ -57,11 +101,7 @@ describe("status record transitions", () => {
       usage: done.usage,
       error: null,
     });
-    const broken = failedEvent(
-      j,
-      { route: "a", attempts: 3, latencyMs: 5, error: new UpstreamUnavailableError("503") },
-      600,
-    );
+    const broken = failed(600);
     expect(markFinished(broken)(record({ status: "in_progress", progress: 30 }))).toMatchObject({
       status: "failed",
       progress: 30,
@@ -71,15 +111,14 @@ describe("status record transitions", () => {
   });
 
   it("leaves the first terminal status alone, only adding the usage a cancelled job was charged", () => {
-    const done = chatCompletedEvent(j, { route: "a", attempts: 1, latencyMs: 5, completion: completion() }, 500);
+    const done = completed(500);
     expect(markFinished(done)(record({ status: "cancelled" }))).toMatchObject({
       status: "cancelled",
       usage: done.usage,
     });
     expect(markFinished(done)(record({ status: "cancelled", usage: done.usage }))).toBeNull();
     expect(markFinished(done)(record({ status: "failed" }))).toBeNull();
-    const cancelled = cancelledEvent(j, { route: null, attempts: 0, latencyMs: 1, reason: "client" }, 9);
-    expect(markFinished(cancelled)(record({ status: "in_progress" }))).toMatchObject({
+    expect(markFinished(cancelled(9))(record({ status: "in_progress" }))).toMatchObject({
       status: "cancelled",
       finishedAt: 9,
     });

@@ -1,7 +1,9 @@
-import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus, type TerminalEvent } from "@switchyard/contracts";
+import type { TerminalEvent } from "./events.js";
+import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from "./jobs.js";
 
 /**
- * How the worker moves a tracked job's status record (the KV value clients poll). Each is a
+ * How a tracked job's status record (the KV value clients poll) moves: the worker starts it,
+ * reports progress and finishes it, and the ingress applies an outcome stored earlier. Each is a
  * `change` for `StatusStore.modify`: it sees the record as it is now and returns the next one,
  * or null to leave it. The first terminal status wins: a cancel written by the ingress is never
  * overwritten, and nothing moves a finished record back to running.
