@@ -39,8 +39,9 @@ export interface EventRecorder {
   publishPatiently(event: JobEvent): Promise<void>;
   /**
    * Whether the job has a `completed`, `failed` or `cancelled` event already. If it has, what
-   * the worker that stored it may have died before doing is done again: its webhook is queued
-   * (a no-op when it is) and the waiting ingress, if any, is told.
+   * the worker that stored it may have died before doing is done again: a tracked job's record
+   * learns the outcome (a no-op when it has), its webhook is queued (a no-op when it is) and the
+   * waiting ingress, if any, is told.
    */
   alreadyFinished(job: JobSubmitted): Promise<boolean>;
   /**
@@ -157,6 +158,10 @@ export function createEventRecorder(deps: EventRecorderDeps): EventRecorder {
         }
         return true;
       }
+      // The record may not show it: a keyed job published again after its record was deleted
+      // (a video's DELETE) has a fresh `queued` record. A failed write throws, and the job is
+      // redelivered to try again.
+      if (job.tracked) await statusStore.revise(job.tenant, job.id, markFinished(stored));
       if (job.webhook) await queueWebhook(bus.publisher, names, stored);
       reply(job, stored);
       return true;

@@ -1,6 +1,8 @@
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { JobCancelled, JobCompleted } from "@switchyard/contracts";
+import { publishJson } from "@switchyard/bus";
+import { eventMessageId, type JobCancelled, type JobCompleted } from "@switchyard/contracts";
 import type { ChatResult } from "@switchyard/providers";
+import { cancelledEvent } from "./events.js";
 import { fakeProviders, ok } from "./test-support/fakes.js";
 import { openHarness, waitFor, type Harness } from "./test-support/harness.js";
 
@@ -88,6 +90,26 @@ describe("tracked jobs against NATS", () => {
     expect(terminal).toMatchObject({ type: "cancelled", reason: "client", attempts: 0, usage: null });
     expect(calls).toEqual([]);
     expect(await h.statusStore.get(job.tenant, job.id)).toBeNull();
+  });
+
+  it("gives a keyed job's fresh record the outcome stored before, without calling the upstream", async () => {
+    const { h, calls } = await workerCountingCalls();
+    // A queued video was cancelled and deleted; a retry with its Idempotency-Key, past the
+    // duplicate window, created a new `queued` record and published the job again.
+    const job = h.newJob({ tracked: true, idempotencyKey: "order-11" });
+    const earlier = cancelledEvent(job, { route: null, attempts: 0, latencyMs: 3, reason: "client" }, Date.now());
+    await publishJson(h.bus.publisher, h.names.eventSubject(job.id, "cancelled"), earlier, {
+      msgId: eventMessageId(earlier),
+    });
+    await h.createRecord(job);
+    await h.submit(job);
+    await h.jobsAcked();
+
+    expect(calls).toEqual([]);
+    expect((await h.statusStore.get(job.tenant, job.id))?.record).toMatchObject({
+      status: "cancelled",
+      finishedAt: earlier.at,
+    });
   });
 
   it("aborts the upstream call on a cancel request and reports cancelled", async () => {
