@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceUnavailableError, createJobId } from "@switchyard/contracts";
 import { createTrackedHarness, type TrackedHarness } from "../test-support/tracked-harness.js";
 import { submitTrackedJob, type TrackedContext, type TrackedSubmission } from "./tracked.js";
+import { cancelTrackedJob } from "./tracked-cancel.js";
 
 // Against the real NATS of the test run: the record's revisions are the KV bucket's own.
 let h: TrackedHarness;
@@ -108,5 +109,21 @@ describe("submitTrackedJob", () => {
       await expect(submitTrackedJob(ackLost(), input)).rejects.toBeInstanceOf(ServiceUnavailableError);
       expect(await h.statusStore.get(input.tenant, input.id)).toBeNull();
     });
+  });
+
+  it("gives a keyed job submitted again after its record was deleted the outcome it had", async () => {
+    const input = submission({ idempotencyKey: "order-12" });
+    const jobsStored = async () => (await h.bus.jsm.streams.info(h.names.jobsStream)).state.messages;
+    await submitTrackedJob(ctx, input);
+    // What DELETE /v1/videos/{id} does to a queued job: cancel it, then remove its record.
+    await cancelTrackedJob(ctx, input.tenant, input.id);
+    await h.statusStore.remove(input.tenant, input.id);
+    const before = await jobsStored();
+
+    // The same key inside JetStream's duplicate window: the publish is dropped as a duplicate.
+    const again = await submitTrackedJob(ctx, input);
+    expect(await jobsStored()).toBe(before);
+    expect(again).toMatchObject({ id: input.id, status: "cancelled" });
+    expect((await h.statusStore.get(input.tenant, input.id))?.record.status).toBe("cancelled");
   });
 });

@@ -1,18 +1,20 @@
 import type { ArtifactStore, StatusStore } from "@switchyard/bus";
 import type { Model } from "@switchyard/catalog";
 import {
+  BrokerError,
   JOB_ID_PATTERN,
   JobNotFoundError,
   ServiceUnavailableError,
-  type BrokerError,
   type JobIdPrefix,
   type JobRecord,
   type JobSubmitted,
   type ModelKind,
   type Names,
+  markFinished,
   type WebhookTarget,
 } from "@switchyard/contracts";
 import { systemClock, type Clock, type IngressBus, type IngressDeps } from "../deps.js";
+import { findStoredOutcome } from "./await-outcome.js";
 import { assertConnected, publishJob } from "./submit.js";
 
 /** What the job API and the Videos API share: the status record, the queue and the artifacts. */
@@ -113,10 +115,13 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
   const { statusStore } = ctx;
   const keyed = input.idempotencyKey !== undefined;
   let current = keyed ? await fromStore(() => statusStore.get(input.tenant, input.id)) : null;
+  /** Whether this request made the record (rather than finding an unacked one to publish). */
+  let created = false;
   if (!current) {
     const fresh = newRecord(input, ctx.clock.now());
     try {
       current = { record: fresh, revision: await statusStore.create(fresh) };
+      created = true;
     } catch (cause) {
       // A concurrent request with the same Idempotency-Key created it first.
       current = await fromStore(() => statusStore.get(input.tenant, input.id));
@@ -127,9 +132,10 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
   const { record, revision } = current;
 
   let seq: number;
+  let duplicate: boolean;
   try {
     await input.beforePublish?.();
-    ({ seq } = await publishJob(ctx.bus, ctx.names, trackedJob(record, input.idempotencyKey, ctx.ttlMs)));
+    ({ seq, duplicate } = await publishJob(ctx.bus, ctx.names, trackedJob(record, input.idempotencyKey, ctx.ttlMs)));
   } catch (error) {
     if (!keyed) await statusStore.remove(input.tenant, input.id).catch(() => undefined);
     throw error;
@@ -148,8 +154,29 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
       },
     )
     .catch(() => null);
+  if (duplicate && created) {
+    const ended = await outcomeOfDeletedJob(ctx, input);
+    if (ended) return ended;
+  }
   // The answer is the job as accepted (queued), even if a fast worker has already moved it on.
   return Object.assign({}, record, { jobsSeq: seq });
+}
+
+/**
+ * A keyed submission whose record this request made, but whose publish JetStream dropped as a
+ * duplicate: the job was submitted before and its record deleted since (a video's DELETE, then
+ * the same Idempotency-Key again inside the duplicate window). No worker takes that message
+ * again, so the new record learns how the job ended, if it has; one still running updates it
+ * itself. Best effort: the record as accepted is the answer otherwise.
+ */
+async function outcomeOfDeletedJob(ctx: TrackedContext, input: TrackedSubmission): Promise<JobRecord | null> {
+  try {
+    const ended = await findStoredOutcome(ctx.bus.jsm, ctx.names, input.id);
+    if (ended === undefined || ended instanceof BrokerError) return null;
+    return (await ctx.statusStore.modify(input.tenant, input.id, markFinished(ended))) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function isUnacked(record: JobRecord): boolean {
