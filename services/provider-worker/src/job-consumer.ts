@@ -124,9 +124,9 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     const settle = (outcome: Outcome, earlier?: Promise<unknown>) =>
       finish(msg, job, outcome, receivedAt, earlier, status);
     // Ends the job without running its handler; an earlier delivery's upstream work is undone first.
-    const settleUnrun = async (outcome: Outcome) => {
-      await abandon(job, catalog.getModel(job.model));
-      return settle(outcome);
+    const settleUnrun = async (outcome: Outcome, of: JobSubmitted = job) => {
+      await abandon(of, catalog.getModel(of.model));
+      return finish(msg, of, outcome, receivedAt, undefined, status);
     };
 
     // A redelivery may follow a crash or a lost ack after the job finished, and a keyed job
@@ -146,7 +146,9 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
       // window, hence the lookup.
       if (status === null || status.record.status === "cancelled") {
         if (!maybeRunBefore && (await alreadyFinished(job))) return settleMessage(() => msg.ack(), job.id);
-        return settleUnrun({ type: "cancelled", reason: "client", route: null, attempts: 0 });
+        // No webhook for a job without a record: its client never saw it accepted.
+        const of = status === null ? Object.assign({}, job, { webhook: undefined }) : job;
+        return settleUnrun({ type: "cancelled", reason: "client", route: null, attempts: 0 }, of);
       }
     }
     // The consumer's max_deliver equals maxDeliver, so this is the last delivery JetStream

@@ -78,18 +78,22 @@ describe("tracked jobs against NATS", () => {
     expect((await h.statusStore.get(job.tenant, job.id))?.record.status).toBe("cancelled");
   });
 
-  it("does not run a tracked job whose record is gone (a queued video deleted by its client)", async () => {
+  it("does not run a tracked job whose record is gone, nor send its webhook (its client was told 503)", async () => {
     const { h, calls } = await workerCountingCalls();
-    const job = h.newJob({ tracked: true });
+    const job = h.newJob({ tracked: true, webhook: { url: "https://hooks.test/gone" } });
     await h.createRecord(job, { status: "cancelled", finishedAt: Date.now() });
     await h.statusStore.remove(job.tenant, job.id);
     const s = await h.submit(job);
     const terminal = (await s.terminal()) as JobCancelled;
     await h.jobsAcked();
 
-    expect(terminal).toMatchObject({ type: "cancelled", reason: "client", attempts: 0, usage: null });
+    expect(terminal).toMatchObject({ type: "cancelled", reason: "client", attempts: 0, usage: null, webhook: null });
     expect(calls).toEqual([]);
     expect(await h.statusStore.get(job.tenant, job.id)).toBeNull();
+    const queued = await h.bus.jsm.streams.getMessage(h.names.webhooksStream, {
+      last_by_subj: h.names.webhookSubject(job.id),
+    });
+    expect(queued).toBeNull();
   });
 
   it("gives a keyed job's fresh record the outcome stored before, without calling the upstream", async () => {
