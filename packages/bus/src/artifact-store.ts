@@ -1,7 +1,8 @@
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { Names } from "@switchyard/contracts";
+import { JOB_RETENTION_MS, type Names } from "@switchyard/contracts";
 import { openChunkStream } from "./chunk-stream.js";
+import { ensureMaxAge } from "./topology.js";
 
 export interface ArtifactInfo {
   name: string;
@@ -61,12 +62,15 @@ export function createArtifactStore(os: ObjectStore, chunks?: { js: JetStreamCli
   };
 }
 
-/** Opens (creating if needed) the artifacts object store. */
+/** Opens (creating if needed) the artifacts object store; an object is kept `retentionMs` (`JOB_RETENTION_MS`). */
 export async function openArtifactStore(
   js: JetStreamClient,
   names: Names,
-  options: { replicas?: number } = {},
+  options: { replicas?: number; retentionMs?: number } = {},
 ): Promise<ArtifactStore> {
+  const retentionMs = options.retentionMs ?? JOB_RETENTION_MS;
+  // Not the bucket's `ttl` option: nats.js takes it in nanoseconds here and milliseconds for KV.
   const os = await new Objm(js).create(names.artifactsBucket, { replicas: options.replicas ?? 1 });
+  await ensureMaxAge(await js.jetstreamManager(), `OBJ_${names.artifactsBucket}`, retentionMs);
   return createArtifactStore(os, { js, bucket: names.artifactsBucket });
 }

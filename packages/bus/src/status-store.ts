@@ -1,9 +1,10 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { headers as createHeaders } from "@nats-io/transport-node";
-import { JobRecord, type Names } from "@switchyard/contracts";
+import { JOB_RETENTION_MS, JobRecord, type Names } from "@switchyard/contracts";
 import { decodeJson, encodeJson } from "./codec.js";
 import { StreamPublishError, type StreamClient } from "./stream-publisher.js";
+import { ensureMaxAge } from "./topology.js";
 
 export interface StoredRecord {
   record: JobRecord;
@@ -188,14 +189,19 @@ export function createStatusStore(
   };
 }
 
-/** Opens (creating if needed) the status bucket; writes go through the connection's pipelined publisher. */
+/**
+ * Opens (creating if needed) the status bucket; writes go through the connection's pipelined
+ * publisher. A record is kept `retentionMs` after its last write (`JOB_RETENTION_MS`).
+ */
 export async function openStatusStore(
   bus: { readonly js: JetStreamClient; readonly publisher: StreamClient },
   names: Names,
-  options: { replicas?: number } = {},
+  options: { replicas?: number; retentionMs?: number } = {},
 ): Promise<StatusStore> {
+  const retentionMs = options.retentionMs ?? JOB_RETENTION_MS;
   const kv = await new Kvm(bus.js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
   const jsm = await bus.js.jetstreamManager();
+  await ensureMaxAge(jsm, statusStream(names), retentionMs);
   // A bucket made by an older client or by hand may lack direct gets; nats.js creates it with them.
   const { config } = await jsm.streams.info(statusStream(names));
   return createStatusStore(kv, jsm, names, bus.publisher, { directGets: config.allow_direct === true });

@@ -1,8 +1,9 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { Names } from "@switchyard/contracts";
+import { JOB_RETENTION_MS, type Names } from "@switchyard/contracts";
 import { z } from "zod";
 import { decodeJson, encodeJson } from "./codec.js";
+import { ensureMaxAge } from "./topology.js";
 
 export const UpstreamTask = z.object({
   /** The upstream's id for the task. */
@@ -45,12 +46,14 @@ export function createTaskStore(kv: KV): TaskStore {
   };
 }
 
-/** Opens (creating if needed) the tasks bucket. */
+/** Opens (creating if needed) the tasks bucket; a task id is kept `retentionMs` (`JOB_RETENTION_MS`). */
 export async function openTaskStore(
   js: JetStreamClient,
   names: Names,
-  options: { replicas?: number } = {},
+  options: { replicas?: number; retentionMs?: number } = {},
 ): Promise<TaskStore> {
+  const retentionMs = options.retentionMs ?? JOB_RETENTION_MS;
   const kv = await new Kvm(js).create(names.tasksBucket, { history: 1, replicas: options.replicas ?? 1 });
+  await ensureMaxAge(await js.jetstreamManager(), `KV_${names.tasksBucket}`, retentionMs);
   return createTaskStore(kv);
 }

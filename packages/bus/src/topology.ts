@@ -7,9 +7,23 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import type { Names } from "@switchyard/contracts";
+import { JOB_RETENTION_MS, type Names } from "@switchyard/contracts";
 
 const ms = (n: number): number => n * 1_000_000;
+
+/**
+ * Sets a bucket's stream to drop messages older than `maxAgeMs`, whoever made it: nats.js
+ * applies a bucket's `ttl` only when it creates the bucket, so one made earlier (by an older
+ * version, or by a service started first with another setting) would keep its own.
+ */
+export async function ensureMaxAge(jsm: JetStreamManager, stream: string, maxAgeMs: number): Promise<void> {
+  const { config } = await jsm.streams.info(stream);
+  const maxAge = ms(maxAgeMs);
+  if (config.max_age === maxAge) return;
+  // JetStream refuses a duplicate window longer than the max age (only a short retention has one).
+  const duplicateWindow = Math.min(config.duplicate_window, maxAge);
+  await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: duplicateWindow });
+}
 
 export interface StreamOptions {
   /** 1 on a single server, 3 on a cluster. */
@@ -59,7 +73,7 @@ export async function ensureStreams(jsm: JetStreamManager, names: Names, options
     storage: StorageType.File,
     num_replicas: options.replicas ?? 1,
     duplicate_window: duplicateWindow,
-    max_age: ms(options.eventsMaxAgeMs ?? 7 * 24 * 3600_000),
+    max_age: ms(options.eventsMaxAgeMs ?? JOB_RETENTION_MS),
   });
   // A webhook waits here until its last attempt; acking it removes it.
   await upsertStream(jsm, {

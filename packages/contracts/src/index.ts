@@ -37,6 +37,7 @@ export {
   ImagesResult,
   VideoResult,
   TERMINAL_JOB_STATUSES,
+  JOB_RETENTION_MS,
   JOB_TYPE_OF_KIND,
   KIND_OF_JOB_TYPE,
 } from "./jobs.js";

@@ -41,13 +41,29 @@ export type JobSubmitted = z.infer<typeof JobSubmitted>;
 
 export const JobStatus = z.enum(["queued", "in_progress", "completed", "failed", "cancelled"]);
 export type JobStatus = z.infer<typeof JobStatus>;
+/**
+ * How long a job's traces outside PostgreSQL are kept: its events in `EVENTS`, and its status
+ * record, upstream task id and generated or uploaded media, each counted from its last write.
+ * Past it, `GET /v1/jobs/{id}` and a video's content answer 404; the ledger's rows stay. Without
+ * it the buckets grew with every job ever run, media bytes included.
+ */
+export const JOB_RETENTION_MS = 7 * 24 * 3600_000;
+
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ["completed", "failed", "cancelled"];
 
 /** Public names of the job kinds in the job API (`POST /v1/jobs` `type`). */
 export const JobType = z.enum(["chat.completion", "image.generation", "video.generation"]);
 export type JobType = z.infer<typeof JobType>;
-export const JOB_TYPE_OF_KIND = { chat: "chat.completion", image: "image.generation", video: "video.generation" } as const;
-export const KIND_OF_JOB_TYPE = { "chat.completion": "chat", "image.generation": "image", "video.generation": "video" } as const;
+export const JOB_TYPE_OF_KIND = {
+  chat: "chat.completion",
+  image: "image.generation",
+  video: "video.generation",
+} as const;
+export const KIND_OF_JOB_TYPE = {
+  "chat.completion": "chat",
+  "image.generation": "image",
+  "video.generation": "video",
+} as const;
 
 /**
  * A tracked job's current state, the value under `<tenant>.<jobId>` in the status bucket.

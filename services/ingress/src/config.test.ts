@@ -105,6 +105,8 @@ describe("loadConfig", () => {
     ).toMatchObject({ asyncJobTtlMs: 60_000, webhookAllowPrivate: true, videoInputMaxBytes: 1024 });
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: "sometimes" })).toThrow(/WEBHOOK_ALLOW_PRIVATE/);
     expect(() => loadConfig({ ASYNC_JOB_TTL_MS: "0" })).toThrow(/ASYNC_JOB_TTL_MS/);
+    // A job must not outlive its own record (kept 7 days after its last write).
+    expect(() => loadConfig({ ASYNC_JOB_TTL_MS: String(5 * 24 * 3600_000) })).toThrow(/ASYNC_JOB_TTL_MS/);
   });
 
   it("refuses tenant names that cannot be KV key and subject tokens", () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { JOB_RETENTION_MS } from "@switchyard/contracts";
 
 /** The key that works out of the box on a development machine, and never in production. */
 export const DEV_API_KEY = "sk-switchyard-dev";
@@ -54,10 +55,12 @@ const Env = z.object({
   // How long a SIGTERM lets in-flight requests finish before their connections are cut.
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
   // How long a tracked job (job API, Videos API) may wait in the queue and run before the worker gives up on it.
+  // Shorter than the retention of job records: a job must not outlive its own record.
   ASYNC_JOB_TTL_MS: z.coerce
     .number()
     .int()
     .positive()
+    .max(JOB_RETENTION_MS / 2, "must be at most half the 7 days job records are kept")
     .default(24 * 3600_000),
   // Webhooks to loopback, private and link-local addresses are refused unless this is set (tests, local development).
   WEBHOOK_ALLOW_PRIVATE: Flag,

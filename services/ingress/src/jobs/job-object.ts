@@ -1,4 +1,5 @@
 import {
+  JOB_RETENTION_MS,
   toJobObject,
   type JobObject,
   type JobRecord,
@@ -76,7 +77,11 @@ export function toVideoObject(record: JobRecord): VideoObject {
     progress: record.status === "completed" ? 100 : record.progress,
     created_at: seconds(record.createdAt),
     completed_at: seconds(record.finishedAt),
-    expires_at: null,
+    // The MP4 and the record are written when the job completes and kept JOB_RETENTION_MS.
+    expires_at:
+      record.status === "completed" && record.finishedAt !== null
+        ? seconds(record.finishedAt + JOB_RETENTION_MS)
+        : null,
     prompt: typeof prompt === "string" ? prompt : "",
     size: typeof size === "string" ? size : DEFAULT_VIDEO_SIZE,
     seconds: typeof length === "string" || typeof length === "number" ? String(length) : DEFAULT_VIDEO_SECONDS,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { decodeJson } from "@switchyard/bus";
-import { JobCancelled, JobSubmitted, type VideoObject } from "@switchyard/contracts";
+import { JOB_RETENTION_MS, JobCancelled, JobSubmitted, type VideoObject } from "@switchyard/contracts";
 import { AUTH_A, KEY_A, KEY_B, createTrackedHarness, type TrackedHarness } from "../test-support/tracked-harness.js";
 
 const AUTH_B = { authorization: `Bearer ${KEY_B}` };
@@ -169,6 +169,8 @@ describe("the Videos API through the official OpenAI client", () => {
     await h.worker.completeVideo(job, mp4);
     const done = await client.videos.retrieve(created.id);
     expect(done).toMatchObject({ status: "completed", progress: 100, completed_at: expect.any(Number) });
+    // Its content is kept for the retention of job records, counted from completion.
+    expect(done.expires_at).toBe(done.completed_at! + JOB_RETENTION_MS / 1000);
     const content = await client.videos.downloadContent(created.id);
     expect(Buffer.from(await content.arrayBuffer())).toEqual(mp4);
 
