@@ -1,18 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
-import {
-  JOB_RETENTION_MS,
-  createJobId,
-  createNames,
-  randomId,
-  type JobRecord,
-  type Names,
-} from "@switchyard/contracts";
+import { JOB_RETENTION_MS, createNames, randomId, type Names } from "@switchyard/contracts";
 import { connectBus, type BusConnection } from "./connect.js";
 import { openArtifactStore } from "./artifact-store.js";
 import { openStatusStore } from "./status-store.js";
 import { openTaskStore } from "./task-store.js";
 import { deleteNamespaceStreams } from "./topology.js";
+import { queuedRecord } from "./test-support/records.js";
 
 // Against the real server: it is nats-server that drops what is older than a stream's max_age.
 const NATS_URL = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
@@ -33,30 +27,6 @@ async function setUp(): Promise<{ bus: BusConnection; names: Names }> {
 
 const maxAgeMs = async (bus: BusConnection, stream: string): Promise<number> =>
   (await bus.jsm.streams.info(stream)).config.max_age / 1e6;
-
-function record(): JobRecord {
-  return {
-    version: 1,
-    id: createJobId(),
-    tenant: "tenant-r",
-    kind: "video",
-    family: "video",
-    model: "sora-2",
-    status: "completed",
-    progress: 100,
-    createdAt: Date.now(),
-    startedAt: null,
-    finishedAt: null,
-    request: {},
-    metadata: null,
-    webhook: null,
-    error: null,
-    result: null,
-    usage: null,
-    jobsSeq: 1,
-    upstreamTaskId: null,
-  };
-}
 
 describe("retention of job records, task ids and media", () => {
   it("keeps each for the default retention, counted in the buckets' streams", async () => {
@@ -83,7 +53,7 @@ describe("retention of job records, task ids and media", () => {
     const { bus, names } = await setUp();
     const statuses = await openStatusStore(bus, names, { retentionMs: 1000 });
     const artifacts = await openArtifactStore(bus.js, names, { retentionMs: 1000 });
-    const kept = record();
+    const kept = queuedRecord();
     await statuses.create(kept);
     await artifacts.put(`${kept.id}/video.mp4`, new Uint8Array(2048), "video/mp4");
     expect(await statuses.get(kept.tenant, kept.id)).not.toBeNull();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createJobId, createNames, randomId, type JobRecord, type Names } from "@switchyard/contracts";
+import { createNames, randomId, type JobRecord, type Names } from "@switchyard/contracts";
 import { connectBus, type BusConnection } from "./connect.js";
 import { DiscardPolicy } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { createStatusStore, openStatusStore, type StatusStore } from "./status-store.js";
 import { deleteNamespaceStreams } from "./topology.js";
+import { queuedRecord } from "./test-support/records.js";
 
 // Against the real KV bucket: revisions and compare-and-set are JetStream's own.
 const NATS_URL = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
@@ -23,30 +24,6 @@ afterAll(async () => {
   await bus.close();
 });
 
-function newRecord(): JobRecord {
-  return {
-    version: 1,
-    id: createJobId(),
-    tenant: "tenant-s",
-    kind: "chat",
-    family: "openai",
-    model: "gpt-4o-mini",
-    status: "queued",
-    progress: 0,
-    createdAt: Date.now(),
-    startedAt: null,
-    finishedAt: null,
-    request: {},
-    metadata: null,
-    webhook: null,
-    error: null,
-    result: null,
-    usage: null,
-    jobsSeq: null,
-    upstreamTaskId: null,
-  };
-}
-
 const raiseProgress =
   (to: number) =>
   (current: JobRecord): JobRecord | null =>
@@ -54,7 +31,7 @@ const raiseProgress =
 
 describe("status store revise", () => {
   it("writes from the record it was given and answers the new revision, for the next write", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     const revision = await store.create(record);
 
     const first = await store.revise(record.tenant, record.id, raiseProgress(10), { record, revision });
@@ -67,7 +44,7 @@ describe("status store revise", () => {
   });
 
   it("rereads when another writer got there first, and keeps that writer's change", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     const revision = await store.create(record);
     await store.modify(record.tenant, record.id, (current) => ({ ...current, status: "cancelled" }));
 
@@ -77,7 +54,7 @@ describe("status store revise", () => {
   });
 
   it("does not take an old record's word that nothing needs writing", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     const revision = await store.create(record);
     const stale = { record: { ...record, progress: 50 }, revision };
     // The stale copy says 50 already; the stored record is at 0.
@@ -90,14 +67,14 @@ describe("status store revise", () => {
 
 describe("status store writes", () => {
   it("creates a record once: a second create of the same job is refused and changes nothing", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     const revision = await store.create(record);
     await expect(store.create({ ...record, progress: 99 })).rejects.toThrow(/wrong last sequence/i);
     expect(await store.get(record.tenant, record.id)).toEqual({ record, revision });
   });
 
   it("creates again after a removal (the key's last entry is a purge marker)", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     await store.create(record);
     await store.remove(record.tenant, record.id);
     expect(await store.get(record.tenant, record.id)).toBeNull();
@@ -108,7 +85,7 @@ describe("status store writes", () => {
   });
 
   it("updates only at the record's current revision", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     const revision = await store.create(record);
     const updated = await store.update({ ...record, progress: 10 }, revision);
     expect(updated).toBeGreaterThan(revision);
@@ -119,11 +96,11 @@ describe("status store writes", () => {
   it("refuses a key that is not one subject (a wildcard or an empty token)", async () => {
     await expect(store.get("tenant-s", "job_*")).rejects.toThrow(/invalid status key/);
     await expect(store.get("tenant-s", ">")).rejects.toThrow(/invalid status key/);
-    await expect(store.put({ ...newRecord(), tenant: "a..b" })).rejects.toThrow(/invalid status key/);
+    await expect(store.put({ ...queuedRecord(), tenant: "a..b" })).rejects.toThrow(/invalid status key/);
   });
 
   it("puts without a revision check", async () => {
-    const record = newRecord();
+    const record = queuedRecord();
     await store.create(record);
     const revision = await store.put({ ...record, status: "in_progress" });
     expect(await store.get(record.tenant, record.id)).toEqual({
@@ -148,7 +125,7 @@ describe("status store on a bucket without direct gets", () => {
     try {
       const kv = await new Kvm(bus.js).open(own.statusBucket);
       const plain = createStatusStore(kv, bus.jsm, own, bus.publisher, { directGets: false });
-      const record = newRecord();
+      const record = queuedRecord();
       const revision = await plain.create(record);
       expect(await plain.get(record.tenant, record.id)).toEqual({ record, revision });
       await plain.remove(record.tenant, record.id);
