@@ -201,8 +201,7 @@ export async function openStatusStore(
   const retentionMs = options.retentionMs ?? JOB_RETENTION_MS;
   const kv = await new Kvm(bus.js).create(names.statusBucket, { history: 1, replicas: options.replicas ?? 1 });
   const jsm = await bus.js.jetstreamManager();
-  await ensureMaxAge(jsm, statusStream(names), retentionMs);
+  const config = await ensureMaxAge(jsm, statusStream(names), retentionMs);
   // A bucket made by an older client or by hand may lack direct gets; nats.js creates it with them.
-  const { config } = await jsm.streams.info(statusStream(names));
   return createStatusStore(kv, jsm, names, bus.publisher, { directGets: config.allow_direct === true });
 }

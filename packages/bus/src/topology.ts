@@ -14,15 +14,16 @@ const ms = (n: number): number => n * 1_000_000;
 /**
  * Sets a bucket's stream to drop messages older than `maxAgeMs`, whoever made it: nats.js
  * applies a bucket's `ttl` only when it creates the bucket, so one made earlier (by an older
- * version, or by a service started first with another setting) would keep its own.
+ * version, or by a service started first with another setting) would keep its own. Resolves with
+ * the stream's configuration as it then stands.
  */
-export async function ensureMaxAge(jsm: JetStreamManager, stream: string, maxAgeMs: number): Promise<void> {
+export async function ensureMaxAge(jsm: JetStreamManager, stream: string, maxAgeMs: number): Promise<StreamConfig> {
   const { config } = await jsm.streams.info(stream);
   const maxAge = ms(maxAgeMs);
-  if (config.max_age === maxAge) return;
+  if (config.max_age === maxAge) return config;
   // JetStream refuses a duplicate window longer than the max age (only a short retention has one).
   const duplicateWindow = Math.min(config.duplicate_window, maxAge);
-  await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: duplicateWindow });
+  return (await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: duplicateWindow })).config;
 }
 
 export interface StreamOptions {

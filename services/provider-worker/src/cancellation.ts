@@ -56,7 +56,6 @@ export function createCancelListener(nc: Pick<BusConnection["nc"], "subscribe">,
   /** Running jobs by id; a set because a redelivery may start while a stalled delivery still runs here. */
   const running = new Map<string, Set<Cancellation>>();
   subscribeJson(nc, names.cancelSubject("*"), CancelRequest, (request, subject) => {
-    if (!subject.startsWith(prefix)) return;
     for (const cancellation of running.get(subject.slice(prefix.length)) ?? []) cancellation.cancel(request.reason);
   });
   return {

@@ -121,12 +121,12 @@ export function createJobConsumer(deps: JobConsumerDeps): JobConsumer {
     const { number: delivery, maybeRunBefore } = await deliveryOf(msg.info, job.id, deliveryDeps);
     // A tracked job's record as this delivery last stored it: each write starts from there.
     let status: StoredRecord | null = null;
-    const settle = (outcome: Outcome, earlier?: Promise<unknown>) =>
-      finish(msg, job, outcome, receivedAt, earlier, status);
+    const settle = (outcome: Outcome, earlier?: Promise<unknown>, of: JobSubmitted = job) =>
+      finish(msg, of, outcome, receivedAt, earlier, status);
     // Ends the job without running its handler; an earlier delivery's upstream work is undone first.
     const settleUnrun = async (outcome: Outcome, of: JobSubmitted = job) => {
       await abandon(of, catalog.getModel(of.model));
-      return finish(msg, of, outcome, receivedAt, undefined, status);
+      return settle(outcome, undefined, of);
     };
 
     // A redelivery may follow a crash or a lost ack after the job finished, and a keyed job

@@ -25,14 +25,18 @@ export type QueueStates = (family: string) => Promise<FamilyQueue | null>;
  * family has ever connected).
  */
 export function createQueueStates(jsm: IngressBus["jsm"], names: Names): QueueStates {
+  /** Per family: the request out now, and the follow-up callers wait for while it is. */
   const families = new Map<
     string,
     { out: Promise<FamilyQueue | null> | null; next: Promise<FamilyQueue | null> | null }
   >();
-  return (family) => {
+  const stateOf = (family: string) => {
     let state = families.get(family);
     if (!state) families.set(family, (state = { out: null, next: null }));
-    const s = state;
+    return state;
+  };
+  return (family) => {
+    const s = stateOf(family);
     const send = (): Promise<FamilyQueue | null> => {
       const request = jsm.consumers.info(names.jobsStream, names.familyConsumer(family)).then(
         (info) => ({ delivered: info.delivered.stream_seq, pending: info.num_pending }),
