@@ -192,6 +192,8 @@ describe("GET /v1/usage", () => {
     ["group_by=model,week", "group_by"],
     ["group_by=", "group_by"],
     ["tenant=a&tenant=b", "tenant"],
+    ["tenant=acme%00", "tenant"],
+    ["model=gpt-4o%00mini", "model"],
     ["frm=2026-11-26", "frm"],
   ])("answers 400 in the OpenAI envelope for %s", async (query, param) => {
     const { status, body } = await get(`/v1/usage?${query}`);

@@ -30,13 +30,20 @@ const GroupBy = z
       .min(1, `must list keys among ${USAGE_GROUPS.join(", ")}`),
   );
 
+/** A tenant or model to filter by. PostgreSQL text cannot hold NUL (the ledger strips it from what it stores). */
+const Name = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !s.includes("\u0000"), "must not contain NUL characters");
+
 /** Unknown parameters are refused rather than ignored: a misspelt filter must not widen the answer. */
 export const UsageParams = z
   .strictObject({
     from: Day.optional(),
     to: Day.optional(),
-    tenant: z.string().min(1).max(256).optional(),
-    model: z.string().min(1).max(256).optional(),
+    tenant: Name.optional(),
+    model: Name.optional(),
     group_by: GroupBy.default(["model", "day"]),
   })
   .refine((p) => !p.from || !p.to || p.from <= p.to, { path: ["to"], message: "must not be before from" });
