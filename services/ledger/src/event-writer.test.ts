@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ROOT_CONTEXT, SpanKind, context, trace } from "@opentelemetry/api";
 import { encodeJson, injectTraceContext, publishJson } from "@switchyard/bus";
@@ -242,6 +243,23 @@ describe("event writer", () => {
     expect((await jobsOf(f)).map((j) => [j.id, j.status])).toEqual([["job_good", "completed"]]);
     expect(f.logger.lines.filter((l) => l.includes("dropping event"))).toHaveLength(3);
     // Nothing is left for redelivery: every message was settled.
+    const info = await f.bus.jsm.consumers.info(f.names.eventsStream, f.names.ledgerConsumer);
+    expect(info.num_ack_pending + info.num_pending).toBe(0);
+  });
+
+  it("drops an event with a value too large for an index (program limit, not a data exception) without holding back the rest", async () => {
+    const f = await setup();
+    const good = { jobId: "job_good" };
+    // 4,000 random hex characters: beyond a btree entry's 2,704 bytes, compressed or not (SQLSTATE 54000).
+    const tenant = randomBytes(2_000).toString("hex");
+    await f.publish([started(good), completed({ jobId: "job_huge_tenant", tenant }), completed(good)]);
+
+    await eventually(() => {
+      const s = f.writer.stats();
+      return s.written === 2 && s.dropped === 1 ? true : undefined;
+    });
+    expect((await jobsOf(f)).map((j) => [j.id, j.status])).toEqual([["job_good", "completed"]]);
+    expect(f.writer.stats().failedBatches).toBe(0);
     const info = await f.bus.jsm.consumers.info(f.names.eventsStream, f.names.ledgerConsumer);
     expect(info.num_ack_pending + info.num_pending).toBe(0);
   });

@@ -346,10 +346,13 @@ function traceIdOf(parent: Context, msg: JsMsg): string | null {
   return match?.[1] && !/^0+$/.test(match[1]) ? match[1] : null;
 }
 
-/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the rows are at fault. */
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation), and 54000
+ * (program limit exceeded: a value too large for an index entry): the rows are at fault.
+ */
 function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+  return typeof code === "string" && (/^2[23][0-9A-Z]{3}$/.test(code) || code === "54000");
 }
 
 function messageOf(error: unknown): string {
