@@ -4,6 +4,7 @@ import { loadCatalog } from "@switchyard/catalog";
 import { createNames } from "@switchyard/contracts";
 import { createDb, migrateToLatest } from "@switchyard/db";
 import type { LedgerConfig } from "./config.js";
+import { isConnectionError, rootCause } from "./db-errors.js";
 import { startEventWriter } from "./event-writer.js";
 import { createLedgerApp } from "./http/app.js";
 
@@ -103,21 +104,6 @@ async function untilReachable<T>(what: string, step: () => Promise<T>, log: (lin
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-}
-
-/** A socket error (refused, reset, timed out), or a server that is starting, full or not accepting us yet. */
-function isConnectionError(error: unknown): boolean {
-  const root = rootCause(error) as { code?: unknown; message?: unknown };
-  const code = typeof root?.code === "string" ? root.code : "";
-  if (/^E[A-Z]+$/.test(code)) return true;
-  if (/connection terminated|timeout exceeded when trying to connect/i.test(String(root?.message ?? ""))) return true;
-  return code.startsWith("08") || ["57P01", "57P02", "57P03", "53300", "3D000", "55000"].includes(code);
-}
-
-function rootCause(error: unknown): unknown {
-  let current = error;
-  while (current instanceof Error && current.cause !== undefined) current = current.cause;
-  return current;
 }
 
 function rootMessage(error: unknown): string {

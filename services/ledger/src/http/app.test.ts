@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import type { JobEvent } from "@switchyard/contracts";
+import { createDb } from "@switchyard/db";
 import { fold } from "../fold.js";
 import { persistBatch } from "../persist.js";
 import { T0, cancelled, completed, failed } from "../test-support/events.js";
@@ -220,6 +221,24 @@ describe("health, readiness and auth", () => {
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { type: "server_error", code: "service_unavailable" } });
     await offline.close();
+  });
+
+  it("answers 503 with Retry-After, not 500, while PostgreSQL cannot be reached", async () => {
+    // Nothing listens on port 1: every query fails to connect, as during an outage.
+    const unreachable = createDb({ url: "postgres://postgres@127.0.0.1:1/ledger" });
+    const outage = createLedgerApp({
+      db: unreachable,
+      config: { apiKey: undefined, logLevel: "silent" },
+      bus: { isConnected: () => true },
+    });
+    const res = await outage.inject({ url: "/v1/usage" });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("1");
+    expect(res.json()).toEqual({
+      error: { message: expect.any(String), type: "server_error", param: null, code: "service_unavailable" },
+    });
+    await outage.close();
+    await unreachable.destroy();
   });
 
   it("asks for the API key when one is configured", async () => {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import { sql, type Kysely } from "kysely";
 import {
   AuthenticationError,
@@ -10,6 +10,7 @@ import {
 } from "@switchyard/contracts";
 import type { Database } from "@switchyard/db";
 import type { LedgerConfig } from "../config.js";
+import { isConnectionError } from "../db-errors.js";
 import { registerUsageRoute } from "./usage-route.js";
 
 export interface LedgerAppOptions {
@@ -40,9 +41,13 @@ export function createLedgerApp(options: LedgerAppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof BrokerError) {
-      if (error.retryAfterMs !== undefined) reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
-      return reply.status(error.status).send(envelope(error));
+    if (error instanceof BrokerError) return sendBrokerError(reply, error);
+    // An outage, not a fault: the analyst's client should retry, as `/readyz` says.
+    if (isConnectionError(error)) {
+      return sendBrokerError(
+        reply,
+        new ServiceUnavailableError("PostgreSQL is not answering; try again.", { cause: error }),
+      );
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (typeof status === "number" && status >= 400 && status < 500) {
@@ -94,8 +99,9 @@ export function createLedgerApp(options: LedgerAppOptions): FastifyInstance {
   return app;
 }
 
-function envelope(error: BrokerError): ErrorEnvelope {
-  return { error: toErrorBody(error) };
+function sendBrokerError(reply: FastifyReply, error: BrokerError): FastifyReply {
+  if (error.retryAfterMs !== undefined) reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
+  return reply.status(error.status).send({ error: toErrorBody(error) } satisfies ErrorEnvelope);
 }
 
 function digest(value: string): Buffer {
