@@ -71,7 +71,10 @@ export async function readVideoForm(request: FastifyRequest, maxFileBytes: numbe
         cause: error,
       });
     }
-    throw error;
+    // @fastify/multipart's own refusals (limits, field names) carry an FST_ code the error handler
+    // renders; anything else is the body itself failing to parse: no usable boundary, a part cut short.
+    if (error instanceof BrokerError || String((error as { code?: unknown }).code).startsWith("FST_")) throw error;
+    throw new InvalidRequestError("The multipart/form-data body could not be parsed.", { code: "invalid_multipart" });
   }
   return { fields, inputReference };
 }

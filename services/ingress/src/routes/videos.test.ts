@@ -124,6 +124,26 @@ describe("POST /v1/videos", () => {
     }
   });
 
+  it("refuses a malformed multipart body with a 400, not a 500", async () => {
+    const field = '--XX\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nx\r\n';
+    const file = '--XX\r\nContent-Disposition: form-data; name="input_reference"; filename="a.png"\r\n';
+    const cases: [string, string][] = [
+      ["multipart/form-data", `${field}--XX--\r\n`], // no boundary
+      [`multipart/form-data; boundary=${"b".repeat(300)}`, `${field}--XX--\r\n`], // longer than busboy takes
+      ["multipart/form-data; boundary=XX", `${field}${file}Content-Type: image/png\r\n\r\nPNG`], // a part cut short
+    ];
+    for (const [contentType, payload] of cases) {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/v1/videos",
+        headers: { ...AUTH_A, "content-type": contentType },
+        payload,
+      });
+      expect(res.statusCode, contentType).toBe(400);
+      expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "invalid_multipart" });
+    }
+  });
+
   it("makes one video of an Idempotency-Key, named video_", async () => {
     const headers = { ...AUTH_A, "idempotency-key": "clip-1" };
     const first = await h.app.inject({ method: "POST", url: "/v1/videos", headers, payload: { prompt: "once" } });
