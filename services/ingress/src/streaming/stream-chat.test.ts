@@ -138,6 +138,32 @@ describe("streamed chat: the chunks", () => {
     expect(h.published.length).toBe(published);
   });
 
+  it("replays a keyed job under the first request's created and model, as its own stream had them", async () => {
+    const headers = { ...AUTH_A, "idempotency-key": `stream-same-${Date.now()}` };
+    const first = await openStream(baseUrl, "/v1/chat/completions", streamBody("plain"), headers);
+    const heads = (text: string) =>
+      sseData(text)
+        .filter((d) => d !== "[DONE]")
+        .map((d) => {
+          const { id, created, model } = JSON.parse(d) as Record<string, unknown>;
+          return { id, created, model };
+        });
+    const original = heads(await first.text())[0];
+    expect(original?.model).toBe("gpt-4o-mini");
+    // A later second (`created` is in seconds) and another model: the key still names the first job.
+    await sleep(1_100);
+    const again = await openStream(
+      baseUrl,
+      "/v1/chat/completions",
+      streamBody("plain", { model: "acme/llama-3.1-8b" }),
+      headers,
+    );
+    expect(again.status).toBe(200);
+    const replayed = heads(await again.text());
+    expect(replayed.length).toBeGreaterThan(0);
+    for (const head of replayed) expect(head).toEqual(original);
+  });
+
   it("sends a keep-alive comment while an open stream is quiet", async () => {
     scripts.set("slow", () => ({ stream: { deltas: textDeltas(["a", "b"]), delayMs: 350 } }));
     const app = createIngressApp({

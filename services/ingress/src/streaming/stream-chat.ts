@@ -64,13 +64,21 @@ export async function streamChatJob(
     model: job.model,
     includeUsage: options.includeUsage,
   });
+  // A replayed job is the first request's: its stream had that job's `created` and model, not this retry's.
+  const replayChunks = (event: JobCompleted): ChunkStream =>
+    createChunkStream({
+      jobId: job.id,
+      createdAt: event.createdAt,
+      model: event.model,
+      includeUsage: options.includeUsage,
+    });
   const sse = createSseResponse(reply, ctx.keepAliveMs);
   try {
     if (job.idempotencyKey !== undefined) {
       const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
-      if (stored) return replay(stored, chunks, sse, reply);
+      if (stored) return replay(stored, replayChunks, sse, reply);
     }
-    await relay(ctx, job, chunks, sse, reply);
+    await relay(ctx, job, chunks, replayChunks, sse, reply);
   } catch (error) {
     if (!sse.started) throw error;
     // Past the headers nothing can be thrown to the error handler any more.
@@ -85,6 +93,7 @@ async function relay(
   ctx: StreamJobContext,
   job: JobSubmitted,
   chunks: ChunkStream,
+  replayChunks: (event: JobCompleted) => ChunkStream,
   sse: SseResponse,
   reply: FastifyReply,
 ): Promise<void> {
@@ -111,7 +120,7 @@ async function relay(
         // start we missed): follow the outcome instead and tell the whole answer at the end.
         feed.close();
         await followEarlierJob(ctx, job, watch);
-        return replay(await watch.outcome, chunks, sse, reply);
+        return replay(await watch.outcome, replayChunks, sse, reply);
       }
       void watch.outcome.then((outcome) => {
         jobEnded = outcome !== "aborted" && outcome !== "timeout";
@@ -189,11 +198,16 @@ function complete(
 }
 
 /** A stream told from a finished job's outcome rather than its tokens. */
-function replay(outcome: Outcome, chunks: ChunkStream, sse: SseResponse, reply: FastifyReply): void {
+function replay(
+  outcome: Outcome,
+  chunksOf: (event: JobCompleted) => ChunkStream,
+  sse: SseResponse,
+  reply: FastifyReply,
+): void {
   if (outcome === "aborted") {
     reply.hijack();
     return;
   }
   if (!isCompleted(outcome)) throw outcomeError(outcome);
-  complete(outcome, undefined, undefined, chunks, sse);
+  complete(outcome, undefined, undefined, chunksOf(outcome), sse);
 }
