@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { InvalidRequestError, type JobIdPrefix } from "@switchyard/contracts";
+import { BrokerError, InvalidRequestError, type JobIdPrefix, type JobSubmitted } from "@switchyard/contracts";
+import type { Outcome } from "./await-outcome.js";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const MAX_KEY_LENGTH = 255;
@@ -30,4 +31,18 @@ export function readIdempotencyKey(header: string | string[] | undefined): strin
     });
   }
   return key;
+}
+
+/**
+ * An outcome found under this request's key, unless the key's job is of another kind: chat and
+ * images share the `job_` ids, so a key first sent to the other endpoint names a job whose result
+ * this one cannot render (a chat answer would be the images result as it is stored). That key
+ * is refused as the IETF Idempotency-Key draft refuses a key reused for another request: 422.
+ */
+export function ofRequestedKind(job: Pick<JobSubmitted, "kind">, outcome: Outcome): Outcome {
+  if (typeof outcome !== "object" || outcome instanceof BrokerError || outcome.kind === job.kind) return outcome;
+  return new BrokerError(
+    `This Idempotency-Key was already used for a ${outcome.kind} request; send a new key for this one.`,
+    { status: 422, type: "invalid_request_error", code: "idempotency_key_reused" },
+  );
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { JobSubmitted, Names } from "@switchyard/contracts";
 import type { Clock, IngressBus } from "../deps.js";
 import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from "./await-outcome.js";
+import { ofRequestedKind } from "./idempotency.js";
 import type { OutcomeInbox } from "./outcome-inbox.js";
 import { assertConnected, publishJob } from "./submit.js";
 
@@ -73,7 +74,7 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
   assertConnected(ctx.bus);
   if (job.idempotencyKey !== undefined) {
     const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
-    if (stored) return stored;
+    if (stored) return ofRequestedKind(job, stored);
   }
   const { watch, published } = await watchAndPublish(ctx, job, () => undefined);
   const onClose = (): void => {
@@ -83,13 +84,14 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
   try {
     const { duplicate } = await published;
     if (duplicate) await followEarlierJob(ctx, job, watch);
-    const outcome = await watch.outcome;
+    let outcome = await watch.outcome;
     // Core subscriptions miss what is published while the connection is re-established after a
     // NATS restart; the stored terminal event is the authority before answering 504.
     if (outcome === "timeout" && ctx.bus.isConnected()) {
-      return (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
+      outcome = (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
     }
-    return outcome;
+    // A duplicate publish followed an earlier request's job, which its key may name for another endpoint.
+    return ofRequestedKind(job, outcome);
   } finally {
     watch.cancel();
     response.off("close", onClose);

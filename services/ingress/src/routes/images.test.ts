@@ -5,6 +5,8 @@ import {
   AUTH_A,
   KEY_B,
   PNG_BYTES,
+  chatBody,
+  chatCompletion,
   createHarness,
   testConfig,
   type Harness,
@@ -222,5 +224,37 @@ describe("GET /v1/images/files/*", () => {
     const res = await fetchPath(`${url.pathname}${url.search}`);
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("application/octet-stream");
+  });
+});
+
+describe("an Idempotency-Key sent to chat and to images", () => {
+  it("refuses with a 422 a key whose job is of the other kind, rather than answer that job's result", async () => {
+    const draw = h.worker.react;
+    h.worker.react = (job) =>
+      job.kind === "chat" ? { completed: chatCompletion(job.model, "a chat answer") } : draw(job);
+    try {
+      const chat = (key: string, extra: Record<string, unknown> = {}) =>
+        h.app.inject({
+          method: "POST",
+          url: "/v1/chat/completions",
+          headers: { ...AUTH_A, "idempotency-key": key },
+          payload: chatBody(extra),
+        });
+      const reused = (res: { statusCode: number; json(): { error: { code: string; type: string } } }) => {
+        expect(res.statusCode).toBe(422);
+        expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "idempotency_key_reused" });
+      };
+
+      const chatFirst = `chat-then-image-${Date.now()}`;
+      expect((await chat(chatFirst)).statusCode).toBe(200);
+      reused(await generate({ prompt: "a fox" }, { ...AUTH_A, "idempotency-key": chatFirst }));
+
+      const imageFirst = `image-then-chat-${Date.now()}`;
+      expect((await generate({ prompt: "a fox" }, { ...AUTH_A, "idempotency-key": imageFirst })).statusCode).toBe(200);
+      reused(await chat(imageFirst));
+      reused(await chat(imageFirst, { stream: true }));
+    } finally {
+      h.worker.react = draw;
+    }
   });
 });
