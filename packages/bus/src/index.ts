@@ -11,7 +11,7 @@ export {
 } from "./topology.js";
 export type { StreamOptions, WorkerConsumerOptions, FilteredConsumerOptions } from "./topology.js";
 export { publishJson, publishCore } from "./publish.js";
-export { createPipelinedPublisher, StreamPublishError } from "./stream-publisher.js";
+export { createPipelinedPublisher, MessageTooLargeError, StreamPublishError } from "./stream-publisher.js";
 export type { PipelinedPublisher, StreamClient, StreamPublisher } from "./stream-publisher.js";
 export type { PublishOptions } from "./publish.js";
 export { findTerminalMessage, publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";

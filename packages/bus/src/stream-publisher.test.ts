@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { DiscardPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { randomId } from "@switchyard/contracts";
-import { createPipelinedPublisher, StreamPublishError, type PipelinedPublisher } from "./stream-publisher.js";
+import {
+  createPipelinedPublisher,
+  MessageTooLargeError,
+  StreamPublishError,
+  type PipelinedPublisher,
+} from "./stream-publisher.js";
 
 // Against the real nats-server of the test run: the acks, duplicates and refusals are JetStream's own.
 const NATS_URL = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
@@ -69,6 +74,21 @@ describe("pipelined stream publisher", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamPublishError);
     expect((error as StreamPublishError).code).toBe(10077); // maximum messages exceeded
+  });
+
+  it("rejects a message over the server's max_payload as too large, counting its headers, and sends nothing", async () => {
+    const limit = nc.info!.max_payload;
+    const before = (await jsm.streams.info(stream)).state.messages;
+    // The payload alone fits; with the Nats-Msg-Id header it does not.
+    const atLimit = new Uint8Array(limit - 4);
+    const rejected = publisher.publish(`${prefix}.ok.big`, atLimit, { msgID: randomId(12) });
+    await expect(rejected).rejects.toBeInstanceOf(MessageTooLargeError);
+    await expect(rejected).rejects.not.toBeInstanceOf(StreamPublishError);
+    await expect(rejected).rejects.toMatchObject({ limit, size: expect.any(Number) as number });
+    await expect(publisher.publish(`${prefix}.ok.big`, new Uint8Array(limit + 1), {})).rejects.toBeInstanceOf(
+      MessageTooLargeError,
+    );
+    expect((await jsm.streams.info(stream)).state.messages).toBe(before);
   });
 
   it("rejects when no ack comes in time", async () => {

@@ -41,6 +41,21 @@ export class StreamPublishError extends Error {
   }
 }
 
+/**
+ * The message is larger than the server's `max_payload` (1 MB by default): it was not sent, and
+ * sending it again cannot help. Not a `StreamPublishError`, which callers retry.
+ */
+export class MessageTooLargeError extends Error {
+  readonly size: number;
+  readonly limit: number;
+  constructor(subject: string, size: number, limit: number) {
+    super(`the message for ${subject} is ${size} bytes; the server takes at most ${limit}`);
+    this.name = "MessageTooLargeError";
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
 interface Pending {
   readonly resolve: (answer: Msg) => void;
   readonly reject: (error: Error) => void;
@@ -111,7 +126,7 @@ export function createPipelinedPublisher(nc: NatsConnection, options: { timeoutM
         nc.publish(subject, data, { reply: `${inbox}.${token}`, headers });
       } catch (error) {
         pending.delete(token);
-        reject(error as Error);
+        reject(tooLarge(nc, subject, data, headers) ?? (error as Error));
       }
     });
   };
@@ -132,6 +147,25 @@ export function createPipelinedPublisher(nc: NatsConnection, options: { timeoutM
       pending.clear();
     },
   };
+}
+
+/**
+ * Why a publish nats.js refused, if it was the size: nats.js counts the payload and its encoded
+ * headers against the server's `max_payload` and throws a generic argument error. Only called
+ * once a publish has failed, so the hot path encodes no headers twice.
+ */
+function tooLarge(
+  nc: NatsConnection,
+  subject: string,
+  data: Uint8Array,
+  headers: MsgHdrs | undefined,
+): MessageTooLargeError | undefined {
+  const limit = nc.info?.max_payload;
+  if (limit === undefined) return undefined;
+  // nats.js's `MsgHdrs` implementation encodes itself; the interface does not say so.
+  const headerBytes = headers ? (headers as MsgHdrs & { encode(): Uint8Array }).encode().length : 0;
+  const size = data.length + headerBytes;
+  return size > limit ? new MessageTooLargeError(subject, size, limit) : undefined;
 }
 
 function parseAck(msg: Msg, subject: string): PubAck {

@@ -1,5 +1,11 @@
-import { publishJson } from "@switchyard/bus";
-import { ServiceUnavailableError, type JobSubmitted, type ModelKind, type Names } from "@switchyard/contracts";
+import { MessageTooLargeError, publishJson } from "@switchyard/bus";
+import {
+  BrokerError,
+  ServiceUnavailableError,
+  type JobSubmitted,
+  type ModelKind,
+  type Names,
+} from "@switchyard/contracts";
 import type { Model } from "@switchyard/catalog";
 import type { IngressBus } from "../deps.js";
 
@@ -39,11 +45,23 @@ export function assertConnected(bus: Pick<IngressBus, "isConnected">): void {
 }
 
 /**
+ * A job (or its status record) over NATS's `max_payload` is refused however often it is sent:
+ * a 413 like a body over the HTTP limit, not a 503 the client would retry for ever.
+ */
+export function tooLargeForQueue(cause: unknown): BrokerError | undefined {
+  if (!(cause instanceof MessageTooLargeError)) return undefined;
+  return new BrokerError(
+    `The request is too large for the job queue: ${cause.size} bytes as a job, ${cause.limit} at most.`,
+    { status: 413, code: "request_too_large", cause },
+  );
+}
+
+/**
  * Publishes the job on `jobs.<family>.<kind>` with `Nats-Msg-Id` = job id, so a second publish of
  * the same id inside the duplicate window is dropped by JetStream (`duplicate: true`, and `seq` is
  * the stored message's).
  * Any failure to get the stream's ack (disconnected, timed out, no stream listening, stream
- * full) means the job was not accepted: 503, which clients retry.
+ * full) means the job was not accepted: 503, which clients retry; a job too large to send is a 413.
  */
 export async function publishJob(
   bus: Pick<IngressBus, "publisher" | "isConnected">,
@@ -58,6 +76,6 @@ export async function publishJob(
     });
     return { duplicate: ack.duplicate, seq: ack.seq };
   } catch (cause) {
-    throw new ServiceUnavailableError(QUEUE_UNAVAILABLE, { cause });
+    throw tooLargeForQueue(cause) ?? new ServiceUnavailableError(QUEUE_UNAVAILABLE, { cause });
   }
 }

@@ -15,7 +15,7 @@ import {
 } from "@switchyard/contracts";
 import { systemClock, type Clock, type IngressBus, type IngressDeps } from "../deps.js";
 import { findStoredOutcome } from "./await-outcome.js";
-import { assertConnected, publishJob } from "./submit.js";
+import { assertConnected, publishJob, tooLargeForQueue } from "./submit.js";
 
 /** What the job API and the Videos API share: the status record, the queue and the artifacts. */
 export interface TrackedContext {
@@ -123,6 +123,8 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
       current = { record: fresh, revision: await statusStore.create(fresh) };
       created = true;
     } catch (cause) {
+      const tooLarge = tooLargeForQueue(cause);
+      if (tooLarge) throw tooLarge;
       // A concurrent request with the same Idempotency-Key created it first.
       current = await fromStore(() => statusStore.get(input.tenant, input.id));
       if (!current) throw new ServiceUnavailableError(STORE_UNAVAILABLE, { cause });

@@ -202,6 +202,16 @@ describe("POST /v1/chat/completions: refusals", () => {
     expect(h.published.length).toBe(before);
   });
 
+  it("413s a request too large for NATS (over its max_payload, under the HTTP limit), rather than a 503 to retry", async () => {
+    const before = h.published.length;
+    const content = "x".repeat(h.bus.nc.info!.max_payload);
+    const res = await post(chatBody({ messages: [{ role: "user", content }] }));
+    expect(res.statusCode).toBe(413);
+    expect(res.headers["retry-after"]).toBeUndefined();
+    expect(res.json().error).toMatchObject({ type: "invalid_request_error", param: null, code: "request_too_large" });
+    expect(h.published.length).toBe(before);
+  });
+
   it("404s an unknown model", async () => {
     const res = await post(chatBody({ model: "gpt-9" }));
     expect(res.statusCode).toBe(404);

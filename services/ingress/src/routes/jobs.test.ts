@@ -116,6 +116,25 @@ describe("POST /v1/jobs", () => {
     }
   });
 
+  it("413s a job too large for NATS (over its max_payload, under the HTTP limit), keeping no record", async () => {
+    const content = "x".repeat(h.bus.nc.info!.max_payload);
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/v1/jobs",
+      headers: AUTH_A,
+      payload: chatJob({ body: { model: "gpt-4o-mini", messages: [{ role: "user", content }] } }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers["retry-after"]).toBeUndefined();
+    expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "request_too_large" });
+    const record = await h.app.inject({
+      method: "GET",
+      url: `/v1/jobs/${String(res.headers["x-request-id"])}`,
+      headers: AUTH_A,
+    });
+    expect(record.statusCode).toBe(404);
+  });
+
   it("refuses webhooks to private networks unless WEBHOOK_ALLOW_PRIVATE is set", async () => {
     for (const url of [
       "http://127.0.0.1:9000/hook",
