@@ -272,6 +272,28 @@ describe("streamed chat: failures", () => {
       await app.close();
     }
   });
+
+  it("ends a stream whose every chunk arrived as complete at the deadline when EVENTS holds its completion", async () => {
+    // The reply is lost (as to a NATS reconnect); the stored terminal event is the authority.
+    scripts.set("reply lost", () => ({ stream: { deltas: textDeltas(["a", "b"]), reply: false } }));
+    const app = createIngressApp({
+      config: testConfig(h.names, { REQUEST_TIMEOUT_MS: "400" }),
+      bus: h.bus,
+      names: h.names,
+      catalog: testCatalog(),
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const address = app.server.address();
+      const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+      const data = sseData(await (await open("reply lost", {}, url)).text());
+      expect(data.at(-1)).toBe("[DONE]");
+      expect(data.slice(0, 2).map((d) => JSON.parse(d).choices[0].delta.content)).toEqual(["a", "b"]);
+      expect(JSON.parse(data[2]!).choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 describe("streamed chat: the client", () => {

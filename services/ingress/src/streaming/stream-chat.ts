@@ -123,7 +123,12 @@ async function relay(
         await followEarlierJob(ctx, job, watch);
         return replay(ofRequestedKind(job, await watch.outcome), replayChunks, sse, reply);
       }
-      void watch.outcome.then((outcome) => {
+      void watch.outcome.then(async (outcome) => {
+        // As `runJobSync`: a reply lost to a NATS reconnect leaves the stored terminal event the
+        // authority before a timeout is told; `complete` still checks that every chunk arrived.
+        if (outcome === "timeout" && ctx.bus.isConnected()) {
+          outcome = (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
+        }
         jobEnded = outcome !== "aborted" && outcome !== "timeout";
         feed.end(outcome);
       });

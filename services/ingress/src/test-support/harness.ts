@@ -114,6 +114,8 @@ export interface StreamScript {
   delayMs?: number;
   /** After the tokens: complete with the assembled answer (default), fail, or say nothing. */
   end?: "complete" | { failed: EventError } | "ignore";
+  /** False: the terminal event is stored, but its reply never reaches the ingress (lost to a reconnect). */
+  reply?: boolean;
   usage?: Usage;
   /** The completed result's content; default the streamed text (keep events under NATS's 1 MB payload limit). */
   resultContent?: string;
@@ -335,7 +337,8 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
         event = { ...base, type: "failed", route: "r1", error: reaction.failed };
       }
       await publishEvent(bus, names, event);
-      if (job.replyTo !== undefined && isTerminal(event)) replyTerminal(bus.nc, job.replyTo, event);
+      const replyLost = "stream" in reaction && reaction.stream.reply === false;
+      if (job.replyTo !== undefined && isTerminal(event) && !replyLost) replyTerminal(bus.nc, job.replyTo, event);
     },
   });
   return worker;
