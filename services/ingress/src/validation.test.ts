@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
-import { formatPath, parseBody } from "./validation.js";
+import { MAX_JSON_DEPTH, formatPath, parseBody } from "./validation.js";
 
 function errorOf(body: unknown): InvalidRequestError {
   try {
@@ -33,6 +33,22 @@ describe("validation", () => {
   it("refuses bodies that are not objects", () => {
     expect(errorOf([1, 2])).toMatchObject({ param: null, code: "invalid_json" });
     expect(errorOf(undefined)).toMatchObject({ param: null });
+  });
+
+  it("refuses a body nested deeper than MAX_JSON_DEPTH, and takes one at the limit", () => {
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 1; i < levels; i++) value = [value];
+      return value;
+    };
+    const body = (levels: number) => ({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      extra: nested(levels),
+    });
+    // `nested(n)` wraps a number in n - 1 arrays: with the body's own level, n levels in all.
+    expect(() => parseBody(ChatCompletionRequest, body(MAX_JSON_DEPTH))).not.toThrow();
+    expect(errorOf(body(MAX_JSON_DEPTH + 1))).toMatchObject({ status: 400, code: "invalid_json" });
   });
 
   it("keeps unknown fields", () => {

@@ -212,6 +212,21 @@ describe("POST /v1/chat/completions: refusals", () => {
     expect(h.published.length).toBe(before);
   });
 
+  it("400s a body nested thousands of levels deep, rather than a 503 to retry", async () => {
+    const before = h.published.length;
+    const deep = `${"[".repeat(5_000)}${"]".repeat(5_000)}`;
+    const payload = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"extra":${deep}}`;
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/v1/chat/completions",
+      headers: { ...AUTH_A, "content-type": "application/json" },
+      payload,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });
+    expect(h.published.length).toBe(before);
+  });
+
   it("404s an unknown model", async () => {
     const res = await post(chatBody({ model: "gpt-9" }));
     expect(res.statusCode).toBe(404);
