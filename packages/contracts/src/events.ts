@@ -76,6 +76,8 @@ const TerminalFields = {
    * `seq`), so the ingress can tell a lost trailing chunk from the end of the stream.
    */
   chunks: z.number().int().nonnegative().optional(),
+  /** The job's `requestHash`, so a keyed retry finding only this event can tell its request from the job's. */
+  requestHash: z.string().optional(),
 };
 
 export const JobProgressed = z.object({

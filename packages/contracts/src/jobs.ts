@@ -21,6 +21,12 @@ export const JobSubmitted = z.object({
   /** Epoch milliseconds after which nobody waits for the answer; the worker gives up then. */
   deadlineAt: z.number().int(),
   idempotencyKey: z.string().optional(),
+  /**
+   * Keyed jobs: a digest of what was asked (endpoint, kind, model, body, webhook, metadata).
+   * A later request with the same Idempotency-Key and another digest is refused (422) instead of
+   * being answered with this job. Jobs of an older ingress have none and are not compared.
+   */
+  requestHash: z.string().optional(),
   /** Chat only: the client reads tokens as they come (see `Names.tokenSubject`). */
   stream: z.boolean().optional(),
   /**

@@ -124,16 +124,19 @@ export interface TerminalFacts {
 
 /** The fields the three terminal types share; the webhook target rides along for the dispatcher. */
 function terminal(job: JobSubmitted, facts: TerminalFacts) {
-  const fields: Pick<JobCompleted, "attempts" | "latencyMs" | "usage" | "streamEnd" | "webhook" | "units" | "chunks"> =
-    {
-      attempts: facts.attempts,
-      latencyMs: facts.latencyMs,
-      usage: facts.usage ?? null,
-      streamEnd: facts.streamEnd ?? null,
-      webhook: job.webhook ?? null,
-      units: facts.units ?? null,
-    };
+  const fields: Pick<
+    JobCompleted,
+    "attempts" | "latencyMs" | "usage" | "streamEnd" | "webhook" | "units" | "chunks" | "requestHash"
+  > = {
+    attempts: facts.attempts,
+    latencyMs: facts.latencyMs,
+    usage: facts.usage ?? null,
+    streamEnd: facts.streamEnd ?? null,
+    webhook: job.webhook ?? null,
+    units: facts.units ?? null,
+  };
   if (facts.chunks !== undefined) fields.chunks = facts.chunks;
+  if (job.requestHash !== undefined) fields.requestHash = job.requestHash;
   return fields;
 }
 

@@ -33,16 +33,65 @@ export function readIdempotencyKey(header: string | string[] | undefined): strin
   return key;
 }
 
+/** What a keyed request asked, as its fingerprint sees it. */
+export interface RequestParts {
+  /** `sync` for the OpenAI endpoints (chat, images), `tracked` for the job and Videos APIs. */
+  readonly api: "sync" | "tracked";
+  readonly kind: string;
+  readonly model: string;
+  readonly request: Record<string, unknown>;
+  readonly webhook?: unknown;
+  readonly metadata?: unknown;
+}
+
 /**
- * An outcome found under this request's key, unless the key's job is of another kind: chat and
- * images share the `job_` ids, so a key first sent to the other endpoint names a job whose result
- * this one cannot render (a chat answer would be the images result as it is stored). That key
- * is refused as the IETF Idempotency-Key draft refuses a key reused for another request: 422.
+ * A digest of what a keyed request asked (`JobSubmitted.requestHash`): sha256 of its parts as
+ * JSON with sorted keys, so the order a client writes fields in does not matter. The API is
+ * part of it: a key sent to `POST /v1/jobs` and then to `POST /v1/chat/completions` names two
+ * different requests, as the IETF Idempotency-Key draft scopes a key to one request. How the
+ * answer is delivered (`stream`, `stream_options`) is not: a streamed job may be fetched again
+ * without streaming, and the reverse.
  */
-export function ofRequestedKind(job: Pick<JobSubmitted, "kind">, outcome: Outcome): Outcome {
-  if (typeof outcome !== "object" || outcome instanceof BrokerError || outcome.kind === job.kind) return outcome;
-  return new BrokerError(
-    `This Idempotency-Key was already used for a ${outcome.kind} request; send a new key for this one.`,
-    { status: 422, type: "invalid_request_error", code: "idempotency_key_reused" },
-  );
+export function requestFingerprint(parts: RequestParts): string {
+  const { api, kind, model, webhook = null, metadata = null } = parts;
+  const { stream: _stream, stream_options: _streamOptions, ...request } = parts.request;
+  return createHash("sha256")
+    .update(canonicalJson({ api, kind, model, request, webhook, metadata }))
+    .digest("base64url")
+    .slice(0, 22);
+}
+
+/** JSON with every object's keys sorted. Bodies are at most `MAX_JSON_DEPTH` deep (see parseBody), so recursion is safe. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** The 422 for a key already used for another request (the IETF Idempotency-Key draft's status). */
+export function keyReusedError(what: string): BrokerError {
+  return new BrokerError(`This Idempotency-Key was already used for ${what}; send a new key for this one.`, {
+    status: 422,
+    type: "invalid_request_error",
+    code: "idempotency_key_reused",
+  });
+}
+
+/**
+ * An outcome found under this request's key, unless the key's job was asked for by another
+ * request: one of another kind (chat and images share the `job_` ids, and a chat answer cannot
+ * render an images result), or one whose fingerprint differs (another body, model or API).
+ * Outcomes of jobs an older ingress published carry no fingerprint and are not compared.
+ */
+export function ofSameRequest(job: Pick<JobSubmitted, "kind" | "requestHash">, outcome: Outcome): Outcome {
+  if (typeof outcome !== "object" || outcome instanceof BrokerError) return outcome;
+  if (outcome.kind !== job.kind) return keyReusedError(`a ${outcome.kind} request`);
+  if (outcome.requestHash !== undefined && job.requestHash !== undefined && outcome.requestHash !== job.requestHash) {
+    return keyReusedError("a different request");
+  }
+  return outcome;
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { JobSubmitted, Names } from "@switchyard/contracts";
 import type { Clock, IngressBus } from "../deps.js";
 import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from "./await-outcome.js";
-import { ofRequestedKind } from "./idempotency.js";
+import { ofSameRequest } from "./idempotency.js";
 import type { OutcomeInbox } from "./outcome-inbox.js";
 import { assertConnected, publishJob } from "./submit.js";
 
@@ -74,7 +74,7 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
   assertConnected(ctx.bus);
   if (job.idempotencyKey !== undefined) {
     const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
-    if (stored) return ofRequestedKind(job, stored);
+    if (stored) return ofSameRequest(job, stored);
   }
   const { watch, published } = await watchAndPublish(ctx, job, () => undefined);
   const onClose = (): void => {
@@ -90,8 +90,8 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
     if (outcome === "timeout" && ctx.bus.isConnected()) {
       outcome = (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
     }
-    // A duplicate publish followed an earlier request's job, which its key may name for another endpoint.
-    return ofRequestedKind(job, outcome);
+    // A duplicate publish followed an earlier request's job, which its key may name for another request.
+    return ofSameRequest(job, outcome);
   } finally {
     watch.cancel();
     response.off("close", onClose);

@@ -8,6 +8,7 @@ import {
 } from "@switchyard/contracts";
 import type { Model } from "@switchyard/catalog";
 import type { IngressBus } from "../deps.js";
+import { requestFingerprint } from "./idempotency.js";
 
 export interface NewJob {
   id: string;
@@ -33,7 +34,15 @@ export function buildJob(input: NewJob): JobSubmitted {
     createdAt: input.now,
     deadlineAt: input.now + input.timeoutMs,
   };
-  if (input.idempotencyKey !== undefined) job.idempotencyKey = input.idempotencyKey;
+  if (input.idempotencyKey !== undefined) {
+    job.idempotencyKey = input.idempotencyKey;
+    job.requestHash = requestFingerprint({
+      api: "sync",
+      kind: input.kind,
+      model: input.model.id,
+      request: input.request,
+    });
+  }
   return job;
 }
 

@@ -1,20 +1,20 @@
 import type { ArtifactStore, StatusStore } from "@switchyard/bus";
 import type { Model } from "@switchyard/catalog";
 import {
-  BrokerError,
   JOB_ID_PATTERN,
   JobNotFoundError,
+  type BrokerError,
   ServiceUnavailableError,
   type JobIdPrefix,
   type JobRecord,
   type JobSubmitted,
   type ModelKind,
   type Names,
-  markFinished,
   type WebhookTarget,
 } from "@switchyard/contracts";
 import { systemClock, type Clock, type IngressBus, type IngressDeps } from "../deps.js";
-import { findStoredOutcome } from "./await-outcome.js";
+import { reconcileEarlierJob } from "./earlier-job.js";
+import { keyReusedError, requestFingerprint } from "./idempotency.js";
 import { assertConnected, publishJob, tooLargeForQueue } from "./submit.js";
 
 /** What the job API and the Videos API share: the status record, the queue and the artifacts. */
@@ -130,6 +130,11 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
       if (!current) throw new ServiceUnavailableError(STORE_UNAVAILABLE, { cause });
     }
   }
+  // A key names one request: the same kind, model, body, webhook and metadata.
+  if (keyed && !created && recordFingerprint(current.record) !== recordFingerprint(newRecord(input, 0))) {
+    const kind = current.record.kind;
+    throw keyReusedError(kind === input.kind ? "a different request" : `a ${kind} job`);
+  }
   if (!isUnacked(current.record)) return current.record;
   const { record, revision } = current;
 
@@ -157,28 +162,17 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
     )
     .catch(() => null);
   if (duplicate && created) {
-    const ended = await outcomeOfDeletedJob(ctx, input);
+    const ended = await reconcileEarlierJob(ctx, input, seq, recordFingerprint(record));
     if (ended) return ended;
   }
   // The answer is the job as accepted (queued), even if a fast worker has already moved it on.
   return Object.assign({}, record, { jobsSeq: seq });
 }
 
-/**
- * A keyed submission whose record this request made, but whose publish JetStream dropped as a
- * duplicate: the job was submitted before and its record deleted since (a video's DELETE, then
- * the same Idempotency-Key again inside the duplicate window). No worker takes that message
- * again, so the new record learns how the job ended, if it has; one still running updates it
- * itself. Best effort: the record as accepted is the answer otherwise.
- */
-async function outcomeOfDeletedJob(ctx: TrackedContext, input: TrackedSubmission): Promise<JobRecord | null> {
-  try {
-    const ended = await findStoredOutcome(ctx.bus.jsm, ctx.names, input.id);
-    if (ended === undefined || ended instanceof BrokerError) return null;
-    return (await ctx.statusStore.modify(input.tenant, input.id, markFinished(ended))) ?? null;
-  } catch {
-    return null;
-  }
+/** A tracked job's `requestHash`, from what its record keeps of the request. */
+function recordFingerprint(record: JobRecord): string {
+  const { kind, model, request, webhook, metadata } = record;
+  return requestFingerprint({ api: "tracked", kind, model, request, webhook, metadata });
 }
 
 function isUnacked(record: JobRecord): boolean {
@@ -223,7 +217,10 @@ function trackedJob(record: JobRecord, idempotencyKey: string | undefined, ttlMs
     deadlineAt: record.createdAt + ttlMs,
     tracked: true,
   };
-  if (idempotencyKey !== undefined) job.idempotencyKey = idempotencyKey;
+  if (idempotencyKey !== undefined) {
+    job.idempotencyKey = idempotencyKey;
+    job.requestHash = recordFingerprint(record);
+  }
   if (record.webhook) job.webhook = record.webhook;
   if (record.metadata) job.metadata = record.metadata;
   return job;

@@ -287,6 +287,37 @@ describe("POST /v1/chat/completions: Idempotency-Key", () => {
     expect(h.worker.jobs.filter((job) => job.id === id)).toHaveLength(1);
   });
 
+  it("refuses with a 422 a key reused for another request, finished or still running, and runs nothing for it", async () => {
+    const key = `reuse-${Date.now()}`;
+    const body = chatBody({ messages: [{ role: "user", content: "slow 300" }] });
+    const other = chatBody({ messages: [{ role: "user", content: "something else" }] });
+    const publishedBefore = h.published.length;
+    // While the first runs: the retry follows the key's job and is refused once it ends.
+    const [first, running] = await Promise.all([
+      post(body, { "idempotency-key": key }),
+      sleep(50).then(() => post(other, { "idempotency-key": key })),
+    ]);
+    expect(first.statusCode).toBe(200);
+    expect(running.statusCode).toBe(422);
+    expect(running.json().error).toEqual({
+      message: expect.stringContaining("already used for a different request") as string,
+      type: "invalid_request_error",
+      param: null,
+      code: "idempotency_key_reused",
+    });
+    // Finished: answered from EVENTS, without publishing.
+    const finished = await post(other, { "idempotency-key": key });
+    expect(finished.statusCode).toBe(422);
+    expect(finished.headers["x-request-id"]).toBe(first.headers["x-request-id"]);
+    expect(h.published.length - publishedBefore).toBe(2);
+    expect(h.worker.jobs.filter((job) => job.id === first.headers["x-request-id"])).toHaveLength(1);
+    // The same request again, its fields in another order, is still the first job's.
+    const reordered = { messages: body.messages, model: body.model };
+    const again = await post(reordered, { "idempotency-key": key });
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toBe(first.body);
+  });
+
   it("answers a retry of a failed keyed job from EVENTS too", async () => {
     const key = `fail-${Date.now()}`;
     const body = chatBody({ messages: [{ role: "user", content: "fail upstream" }] });

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeJson } from "@switchyard/bus";
 import { JobCancelled, JobSubmitted, type JobObject } from "@switchyard/contracts";
 import { waitUntil } from "../test-support/private-nats.js";
-import { chatCompletion } from "../test-support/harness.js";
+import { chatCompletion, testCatalog } from "../test-support/harness.js";
+import { idempotentJobId } from "../jobs/idempotency.js";
+import { buildJob, publishJob } from "../jobs/submit.js";
 import {
   AUTH_A,
   KEY_B,
@@ -179,6 +181,58 @@ describe("POST /v1/jobs", () => {
     // Another tenant's identical key is another job.
     const other = await submit(chatJob(), { ...AUTH_B, "idempotency-key": "order-7" });
     expect(other.id).not.toBe(first.id);
+  });
+
+  it("refuses with a 422 a key reused with another body, type, webhook or metadata", async () => {
+    const headers = { ...AUTH_A, "idempotency-key": `reuse-${Date.now()}` };
+    const first = await submit(chatJob({ metadata: { order: "1" } }), headers);
+    const body = { messages: [{ role: "user", content: "Hi" }], model: "gpt-4o-mini" }; // the same, reordered
+    expect((await submit({ metadata: { order: "1" }, body, type: "chat.completion" }, headers)).id).toBe(first.id);
+    const others = [
+      chatJob({ metadata: { order: "2" } }),
+      chatJob(),
+      chatJob({
+        metadata: { order: "1" },
+        body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello" }] },
+      }),
+      chatJob({ metadata: { order: "1" }, webhook: { url: "https://hooks.example.com/in" } }),
+      { type: "image.generation", body: { prompt: "a fox" }, metadata: { order: "1" } },
+    ];
+    for (const payload of others) {
+      const res = await h.app.inject({ method: "POST", url: "/v1/jobs", headers, payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(422);
+      expect(res.json().error.code).toBe("idempotency_key_reused");
+      expect(res.headers["x-request-id"]).toBe(first.id);
+    }
+    expect((await getJob(first.id)).metadata).toEqual({ order: "1" });
+  });
+
+  it("refuses with a 422, keeping no record, a key whose synchronous job is still queued", async () => {
+    const key = `sync-${Date.now()}`;
+    const id = idempotentJobId("tenant-a", key);
+    // What POST /v1/chat/completions publishes for this key: its job has no status record.
+    const sync = buildJob({
+      id,
+      kind: "chat",
+      model: testCatalog().getModel("gpt-4o-mini")!,
+      tenant: "tenant-a",
+      request: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] },
+      now: Date.now(),
+      timeoutMs: 60_000,
+      idempotencyKey: key,
+    });
+    await publishJob(h.bus, h.names, sync);
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/v1/jobs",
+      headers: { ...AUTH_A, "idempotency-key": key },
+      payload: chatJob(),
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().error).toMatchObject({ code: "idempotency_key_reused" });
+    expect(res.json().error.message).toContain("a synchronous request");
+    expect(await h.statusStore.get("tenant-a", id)).toBeNull();
+    await takeJob("openai", id);
   });
 
   it("answers 503 and leaves no record when the job cannot be published", async () => {

@@ -150,18 +150,24 @@ describe("streamed chat: the chunks", () => {
         });
     const original = heads(await first.text())[0];
     expect(original?.model).toBe("gpt-4o-mini");
-    // A later second (`created` is in seconds) and another model: the key still names the first job.
+    // A later second (`created` is in seconds): the replay is the first job's stream.
     await sleep(1_100);
-    const again = await openStream(
+    const again = await openStream(baseUrl, "/v1/chat/completions", streamBody("plain"), headers);
+    expect(again.status).toBe(200);
+    const replayed = heads(await again.text());
+    expect(replayed.length).toBeGreaterThan(0);
+    for (const head of replayed) expect(head).toEqual(original);
+    // Another model is another request: refused before any event, not served the first job's answer.
+    const other = await openStream(
       baseUrl,
       "/v1/chat/completions",
       streamBody("plain", { model: "acme/llama-3.1-8b" }),
       headers,
     );
-    expect(again.status).toBe(200);
-    const replayed = heads(await again.text());
-    expect(replayed.length).toBeGreaterThan(0);
-    for (const head of replayed) expect(head).toEqual(original);
+    expect(other.status).toBe(422);
+    expect((JSON.parse(await other.text()) as { error: unknown }).error).toMatchObject({
+      code: "idempotency_key_reused",
+    });
   });
 
   it("sends a keep-alive comment while an open stream is quiet", async () => {

@@ -2,7 +2,7 @@ import type { FastifyReply } from "fastify";
 import { BrokerError, toErrorBody, type ErrorBody, type JobCompleted, type JobSubmitted } from "@switchyard/contracts";
 import { FailedJobError } from "../errors/failed-job-error.js";
 import { findStoredOutcome, type Outcome } from "../jobs/await-outcome.js";
-import { ofRequestedKind } from "../jobs/idempotency.js";
+import { ofSameRequest } from "../jobs/idempotency.js";
 import { isCompleted, outcomeError } from "../jobs/reply-outcome.js";
 import { followEarlierJob, watchAndPublish, type SyncJobContext, type WatchedJob } from "../jobs/run-sync.js";
 import { assertConnected } from "../jobs/submit.js";
@@ -77,7 +77,7 @@ export async function streamChatJob(
   try {
     if (job.idempotencyKey !== undefined) {
       const stored = await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id);
-      if (stored) return replay(ofRequestedKind(job, stored), replayChunks, sse, reply);
+      if (stored) return replay(ofSameRequest(job, stored), replayChunks, sse, reply);
     }
     await relay(ctx, job, chunks, replayChunks, sse, reply);
   } catch (error) {
@@ -121,7 +121,7 @@ async function relay(
         // start we missed): follow the outcome instead and tell the whole answer at the end.
         feed.close();
         await followEarlierJob(ctx, job, watch);
-        return replay(ofRequestedKind(job, await watch.outcome), replayChunks, sse, reply);
+        return replay(ofSameRequest(job, await watch.outcome), replayChunks, sse, reply);
       }
       void watch.outcome.then(async (outcome) => {
         // As `runJobSync`: a reply lost to a NATS reconnect leaves the stored terminal event the

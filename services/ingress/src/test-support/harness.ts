@@ -306,7 +306,17 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
       await publishEvent(bus, names, { ...identity, type: "started", at: Date.now(), delivery: 1, worker: "fake" });
       const reaction = await worker.react(job);
       if (reaction === "ignore") return;
-      const base = { ...identity, ...TERMINAL_DEFAULTS, at: Date.now(), attempts: 1, latencyMs: 1, usage: null };
+      // As the real worker's terminal events do, so keyed retries can compare their request.
+      const hash = job.requestHash === undefined ? {} : { requestHash: job.requestHash };
+      const base = {
+        ...identity,
+        ...TERMINAL_DEFAULTS,
+        ...hash,
+        at: Date.now(),
+        attempts: 1,
+        latencyMs: 1,
+        usage: null,
+      };
       let event: JobEvent;
       if ("stream" in reaction) {
         const { end, text, chunks } = await playStream(job, reaction.stream);
