@@ -3,6 +3,7 @@ import { ServiceUnavailableError } from "@switchyard/contracts";
 import type { IngressDeps } from "./deps.js";
 import { createAuthHook } from "./auth.js";
 import { generateRequestId, requestIdHook } from "./request-id.js";
+import { handleClientError } from "./errors/client-error.js";
 import { handleError, installErrorHandling } from "./errors/error-handler.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMetricsRoute } from "./routes/metrics.js";
@@ -41,6 +42,7 @@ export function createIngressApp(deps: IngressDeps): FastifyInstance {
     frameworkErrors: (error, request, reply) => {
       void handleError(error, request, reply, report);
     },
+    clientErrorHandler: handleClientError,
   });
 
   // Only JSON bodies: a text/plain body would otherwise reach the handler as a string.
