@@ -223,6 +223,18 @@ describe("health, readiness and auth", () => {
     await offline.close();
   });
 
+  it("names every answer in x-request-id, and answers a malformed URL in the envelope", async () => {
+    for (const url of ["/healthz", "/v1/usage?group_by=week", "/v1/nothing", "/v1/usage/%ZZ"]) {
+      const res = await app.inject({ url });
+      expect(res.headers["x-request-id"], url).toMatch(/^req_[A-Za-z0-9]+$/);
+    }
+    const bad = await app.inject({ url: "/v1/usage/%ZZ" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({
+      error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_request" },
+    });
+  });
+
   it("answers 503 with Retry-After, not 500, while PostgreSQL cannot be reached", async () => {
     // Nothing listens on port 1: every query fails to connect, as during an outage.
     const unreachable = createDb({ url: "postgres://postgres@127.0.0.1:1/ledger" });

@@ -1,16 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { sql, type Kysely } from "kysely";
-import {
-  AuthenticationError,
-  BrokerError,
-  ServiceUnavailableError,
-  toErrorBody,
-  type ErrorEnvelope,
-} from "@switchyard/contracts";
+import { AuthenticationError, ServiceUnavailableError, randomId, type ErrorEnvelope } from "@switchyard/contracts";
 import type { Database } from "@switchyard/db";
 import type { LedgerConfig } from "../config.js";
-import { isConnectionError } from "../db-errors.js";
+import { handleError } from "./error-handler.js";
 import { registerUsageRoute } from "./usage-route.js";
 
 export interface LedgerAppOptions {
@@ -38,27 +32,19 @@ export function createLedgerApp(options: LedgerAppOptions): FastifyInstance {
     logController: new LogController({
       disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace",
     }),
+    genReqId: () => `req_${randomId()}`,
+    requestIdHeader: false,
+    // Errors raised before routing (a malformed URL) get the envelope too, not Fastify's default body.
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      void handleError(error, request, reply);
+    },
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof BrokerError) return sendBrokerError(reply, error);
-    // An outage, not a fault: the analyst's client should retry, as `/readyz` says.
-    if (isConnectionError(error)) {
-      return sendBrokerError(
-        reply,
-        new ServiceUnavailableError("PostgreSQL is not answering; try again.", { cause: error }),
-      );
-    }
-    const status = (error as { statusCode?: number }).statusCode;
-    if (typeof status === "number" && status >= 400 && status < 500) {
-      return reply.status(status).send({
-        error: { message: (error as Error).message, type: "invalid_request_error", param: null, code: null },
-      } satisfies ErrorEnvelope);
-    }
-    request.log.error({ err: error }, "request failed");
-    return reply.status(500).send({
-      error: { message: "The ledger failed to answer; try again.", type: "server_error", param: null, code: null },
-    } satisfies ErrorEnvelope);
+  app.setErrorHandler(handleError);
+  // Every answer, errors and 404s included, names its request (as the ingress's do).
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
   });
 
   app.setNotFoundHandler((request, reply) =>
@@ -97,11 +83,6 @@ export function createLedgerApp(options: LedgerAppOptions): FastifyInstance {
 
   registerUsageRoute(app, db);
   return app;
-}
-
-function sendBrokerError(reply: FastifyReply, error: BrokerError): FastifyReply {
-  if (error.retryAfterMs !== undefined) reply.header("retry-after", Math.ceil(error.retryAfterMs / 1000));
-  return reply.status(error.status).send({ error: toErrorBody(error) } satisfies ErrorEnvelope);
 }
 
 function digest(value: string): Buffer {
