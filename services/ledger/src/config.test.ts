@@ -51,5 +51,7 @@ describe("loadConfig", () => {
     );
     expect(() => loadConfig({ DATABASE_SCHEMA: "Bad-Name" })).toThrow(/DATABASE_SCHEMA/);
     expect(() => loadConfig({ LEDGER_BATCH_SIZE: "0" })).toThrow(/LEDGER_BATCH_SIZE/);
+    // A flush window past the consumer's ack wait would have every event delivered twice.
+    expect(() => loadConfig({ LEDGER_FLUSH_MS: "30000" })).toThrow(/LEDGER_FLUSH_MS/);
   });
 });

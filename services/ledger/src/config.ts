@@ -39,7 +39,9 @@ const Env = z.object({
   // Events written per transaction: bigger batches mean fewer commits and more throughput.
   LEDGER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   // How long a partial batch waits for more events: the ledger's added latency when traffic is light.
-  LEDGER_FLUSH_MS: z.coerce.number().int().min(0).max(60_000).default(20),
+  // At most 10 s: events wait unacked meanwhile, and past the consumer's ack wait (30 s) each
+  // would be delivered twice.
+  LEDGER_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(20),
   // When set, the analyst API asks for `Authorization: Bearer <key>` (usage data is business data).
   LEDGER_API_KEY: z.string().optional(),
   // Fastify's request log level; "warn" keeps per-request lines out of busy logs.

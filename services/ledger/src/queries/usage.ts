@@ -98,5 +98,8 @@ export async function queryUsage(db: Kysely<Database>, query: UsageQuery): Promi
 
 function startOfDay(day: string, plusDays = 0): Date {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + plusDays));
+  // setUTCFullYear rather than Date.UTC, which reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, m - 1, d + plusDays);
+  return date;
 }
