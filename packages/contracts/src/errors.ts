@@ -103,7 +103,13 @@ export class DeadlineExceededError extends BrokerError {
 
 export class ServiceUnavailableError extends BrokerError {
   constructor(message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
-    super(message, { status: 503, code: "service_unavailable", retryable: true, retryAfterMs: options.retryAfterMs ?? 1000, cause: options.cause });
+    super(message, {
+      status: 503,
+      code: "service_unavailable",
+      retryable: true,
+      retryAfterMs: options.retryAfterMs ?? 1000,
+      cause: options.cause,
+    });
   }
 }
 

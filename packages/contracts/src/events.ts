@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ModelKind } from "./openai/models.js";
 import { Usage } from "./openai/chat.js";
+import { CancelReason } from "./streaming.js";
 
 /** Identity of the job every event repeats, so the ledger can write a job row from any one. */
 const JobIdentity = {
@@ -122,8 +123,8 @@ export const JobCancelled = z.object({
   route: z.string().nullable(),
   attempts: z.number().int().nonnegative(),
   latencyMs: z.number().nonnegative(),
-  /** `client`: POST /cancel; `client_closed`: the streaming client went away. */
-  reason: z.enum(["client", "client_closed"]),
+  /** See `CancelReason`. */
+  reason: CancelReason,
   /** Tokens charged before the cancellation reached the upstream, if any. */
   usage: Usage.nullable(),
   ...TerminalFields,

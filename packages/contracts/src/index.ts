@@ -47,7 +47,7 @@ export type { JobObject, WebhookEvent } from "./job-api.js";
 export { ImageGenerationRequest } from "./openai/images.js";
 export { VideoCreateRequest, VideoSize, VideoSeconds } from "./openai/videos.js";
 export type { VideoObject, VideoStatus } from "./openai/videos.js";
-export { TokenChunk, FlowCredit, CancelRequest } from "./streaming.js";
+export { TokenChunk, FlowCredit, CancelRequest, CancelReason } from "./streaming.js";
 export {
   JobEvent,
   JobStarted,

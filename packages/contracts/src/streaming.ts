@@ -27,6 +27,15 @@ export type TokenChunk = z.infer<typeof TokenChunk>;
 export const FlowCredit = z.object({ seq: z.number().int().nonnegative() });
 export type FlowCredit = z.infer<typeof FlowCredit>;
 
+/**
+ * Why a job was called off: `client`, POST /cancel (or a video's DELETE); `client_closed`, the
+ * streaming client went away; `stream_broken`, the ingress lost part of the stream (a chunk
+ * missing over NATS, or a redelivered job starting its stream again), told the client so with an
+ * in-band error, and stopped the worker, which would otherwise stream to nobody.
+ */
+export const CancelReason = z.enum(["client", "client_closed", "stream_broken"]);
+export type CancelReason = z.infer<typeof CancelReason>;
+
 /** Asks the worker running a job to stop it (`Names.cancelSubject`). */
-export const CancelRequest = z.object({ reason: z.enum(["client", "client_closed"]) });
+export const CancelRequest = z.object({ reason: CancelReason });
 export type CancelRequest = z.infer<typeof CancelRequest>;

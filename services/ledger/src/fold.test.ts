@@ -193,6 +193,10 @@ describe("fold", () => {
     expect(batch.usage[0]?.cost_usd).toBeCloseTo((100 * 0.15 + 20 * 0.6) / 1e6, 12);
     const [byClient] = fold(rec(cancelled(job)), catalog).jobs;
     expect(byClient).toMatchObject({ status: "cancelled", error_code: "cancelled", stream_end: null });
+    // Called off by the ingress, whose stream broke: not blamed on the client.
+    const [broken] = fold(rec(cancelled(job, { reason: "stream_broken", streamEnd: "error" })), catalog).jobs;
+    expect(broken).toMatchObject({ status: "cancelled", error_code: "stream_broken", stream_end: "error" });
+    expect(broken?.error_message).toMatch(/stream broke/);
   });
 
   it("lets the first terminal event win between cancelled and the others, for job and usage rows", () => {

@@ -1,5 +1,6 @@
 import {
   tokenCounts,
+  type CancelReason,
   type BillableUnits,
   type JobEvent,
   type StreamEnd,
@@ -103,6 +104,15 @@ export interface FoldedBatch {
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled"]);
+/** A cancelled job's `error_code` and `error_message`, by who or what called it off. */
+const CANCELLED: Readonly<Record<CancelReason, { code: string; message: string }>> = {
+  client: { code: "cancelled", message: "cancelled by the client" },
+  client_closed: { code: "client_closed", message: "the client closed the connection while streaming" },
+  stream_broken: {
+    code: "stream_broken",
+    message: "the stream broke between the worker and the ingress; the client was told with an error",
+  },
+};
 const RANK: Record<JobStatus, number> = { queued: 0, in_progress: 1, completed: 2, failed: 2, cancelled: 2 };
 
 /**
@@ -230,9 +240,8 @@ function jobRow(event: JobEvent, traceId: string | null): JobRow {
       // No HTTP status: a cancelled job was not answered with an error, it was called off.
       return Object.assign(base, outcomeOf(event), {
         status: "cancelled" as const,
-        error_code: event.reason === "client" ? "cancelled" : "client_closed",
-        error_message:
-          event.reason === "client" ? "cancelled by the client" : "the client closed the connection while streaming",
+        error_code: CANCELLED[event.reason].code,
+        error_message: CANCELLED[event.reason].message,
       });
     case "webhook":
       // Delivered after the job ended: the row is only there for the foreign key, and merges

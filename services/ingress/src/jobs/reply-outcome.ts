@@ -4,13 +4,21 @@ import { FailedJobError } from "../errors/failed-job-error.js";
 import type { Outcome } from "./await-outcome.js";
 
 /**
- * A job someone cancelled (`POST /v1/jobs/{id}/cancel`, or a streaming client that left) while
- * another request waited for it. 409: the request was fine, the job's state ended it.
+ * A job called off (`POST /v1/jobs/{id}/cancel`, a streaming client that left, a broken stream)
+ * while another request waited for it. 409: the request was fine, the job's state ended it.
  */
 export function cancelledJobError(event: Pick<JobCancelled, "reason">): BrokerError {
-  const by = event.reason === "client" ? "on request" : "because its client disconnected";
-  return new BrokerError(`The job was cancelled ${by} before it finished.`, { status: 409, code: "job_cancelled" });
+  return new BrokerError(`The job was cancelled ${CANCELLED_BY[event.reason]} before it finished.`, {
+    status: 409,
+    code: "job_cancelled",
+  });
 }
+
+const CANCELLED_BY: Readonly<Record<JobCancelled["reason"], string>> = {
+  client: "on request",
+  client_closed: "because its client disconnected",
+  stream_broken: "because its stream broke between the broker's services",
+};
 
 export function isCompleted(outcome: Outcome): outcome is JobCompleted {
   return typeof outcome === "object" && !(outcome instanceof BrokerError) && outcome.type === "completed";

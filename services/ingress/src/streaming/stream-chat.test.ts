@@ -225,7 +225,7 @@ describe("streamed chat: failures", () => {
     });
   });
 
-  it("treats a gap in the sequence as an error, and cancels the job", async () => {
+  it("treats a gap in the sequence as an error, and cancels the job as a broken stream", async () => {
     scripts.set("gap", () => ({ stream: { deltas: textDeltas(["a", "b", "c", "d"]), skip: [3] } }));
     const stream = await open("gap");
     const jobId = String(stream.headers["x-request-id"]);
@@ -235,7 +235,7 @@ describe("streamed chat: failures", () => {
     expect(data).toHaveLength(3); // a, b, error
     expect(JSON.parse(data[2]!).error).toMatchObject({ type: "server_error", code: "stream_interrupted" });
     await waitUntil(() => h.worker.streams.get(jobId)?.cancel !== undefined);
-    expect(h.worker.streams.get(jobId)?.cancel).toEqual({ reason: "client_closed" });
+    expect(h.worker.streams.get(jobId)?.cancel).toEqual({ reason: "stream_broken" });
   });
 
   it("treats a lost last chunk (fewer chunks than the worker counted) as an error", async () => {

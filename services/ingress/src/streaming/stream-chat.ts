@@ -167,7 +167,8 @@ async function pump(
     }
     if (item.type === "broken") {
       // Nobody will read the rest: stop the worker (it would wait on credit until the deadline).
-      signals.cancel("client_closed");
+      // The client is told in-band; the ledger records why, not a client that left.
+      signals.cancel("stream_broken");
       throw item.error;
     }
     const { outcome } = item;

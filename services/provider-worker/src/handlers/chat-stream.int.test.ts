@@ -184,27 +184,33 @@ describe("streamed chat against NATS", () => {
     ]);
   });
 
-  it("aborts the upstream when the client goes away and reports cancelled with the partial usage", async () => {
-    const h = await harness();
-    const a = streamingRoute([role(), text("Hello "), text("world"), "hang", text("unseen"), finish()]);
-    await h.startWorker({ providers: fakeProviders({ "chat-a": a.adapter }) });
-    const s = await h.submit(h.newJob({ stream: true }));
-    await waitFor(() => s.tokens().length === 2);
-    s.cancel("client_closed");
-    const terminal = (await s.terminal()) as JobCancelled;
-    await h.jobsAcked();
+  it.each([
+    ["the client goes away", "client_closed", "client_closed"],
+    ["the ingress finds the stream broken", "stream_broken", "error"],
+  ] as const)(
+    "aborts the upstream when %s and reports cancelled with the partial usage",
+    async (_when, reason, streamEnd) => {
+      const h = await harness();
+      const a = streamingRoute([role(), text("Hello "), text("world"), "hang", text("unseen"), finish()]);
+      await h.startWorker({ providers: fakeProviders({ "chat-a": a.adapter }) });
+      const s = await h.submit(h.newJob({ stream: true }));
+      await waitFor(() => s.tokens().length === 2);
+      s.cancel(reason);
+      const terminal = (await s.terminal()) as JobCancelled;
+      await h.jobsAcked();
 
-    expect(terminal).toMatchObject({
-      type: "cancelled",
-      reason: "client_closed",
-      streamEnd: "client_closed",
-      route: "chat-a",
-      attempts: 1,
-      chunks: 2,
-      usage: { prompt_tokens: Math.ceil(PROMPT.length / 4), completion_tokens: 3 },
-    });
-    expect(a.calls[0]?.signal?.aborted).toBe(true);
-    await waitFor(() => a.calls[0]?.closed);
-    expect(content(s.tokens())).toBe("Hello world");
-  });
+      expect(terminal).toMatchObject({
+        type: "cancelled",
+        reason,
+        streamEnd,
+        route: "chat-a",
+        attempts: 1,
+        chunks: 2,
+        usage: { prompt_tokens: Math.ceil(PROMPT.length / 4), completion_tokens: 3 },
+      });
+      expect(a.calls[0]?.signal?.aborted).toBe(true);
+      await waitFor(() => a.calls[0]?.closed);
+      expect(content(s.tokens())).toBe("Hello world");
+    },
+  );
 });

@@ -205,7 +205,8 @@ async function relay(
   const reason = ctx.cancelReason();
   if (reason) {
     record(new BrokerError(`the job was cancelled (${reason})`, { status: 499, code: reason }), null);
-    return { type: "cancelled", reason, ...facts, streamEnd: "client_closed" };
+    // A client that left closed the stream; a stream the ingress found broken ended in an error.
+    return { type: "cancelled", reason, ...facts, streamEnd: reason === "stream_broken" ? "error" : "client_closed" };
   }
   const cause = error ?? truncated();
   record(cause, getUpstreamStatus(cause));

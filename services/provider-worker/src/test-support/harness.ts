@@ -23,6 +23,7 @@ import {
   createJobId,
   createNames,
   randomId,
+  type CancelReason,
   type JobRecord,
   type JobSubmitted,
   type Names,
@@ -89,7 +90,7 @@ export interface Submitted {
   terminal(): Promise<TerminalEvent>;
   /** Grants the worker flow credit, as the ingress does once it wrote chunks to the client. */
   credit(seq: number): void;
-  cancel(reason: "client" | "client_closed"): void;
+  cancel(reason: CancelReason): void;
 }
 
 export interface Harness extends Stores {
