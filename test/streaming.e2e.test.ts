@@ -9,7 +9,10 @@ import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ workerEnv: { WORKER_BACKOFF_BASE_MS: "20", WORKER_BACKOFF_MAX_MS: "100" } });
+  stack = await startStack({
+    families: ["openai", "anthropic"],
+    workerEnv: { WORKER_BACKOFF_BASE_MS: "20", WORKER_BACKOFF_MAX_MS: "100" },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -122,6 +125,33 @@ describe("streaming chat", () => {
     expect(row).toMatchObject({ stream_end: "error", outcome: "failed" });
     expect(Number(row!.completion_tokens)).toBeGreaterThan(0);
     await fetch(`${stack.simUrl}/_sim/faults`, { method: "DELETE" });
+  });
+
+  it("a cut Anthropic stream is recorded with the prompt tokens the upstream reported, not an estimate", async () => {
+    const m = marker();
+    await stack.fault({ match: m, truncate_after: 3, times: 1 });
+    const content = `Return exactly: one two three four five six seven eight nine ten ${m}`;
+    const body = { model: "claude-sonnet-4-5", messages: [{ role: "user", content }] };
+    const cut = await rawStream(body);
+    expect(cut.text).not.toContain("[DONE]");
+    const whole = await rawStream(body);
+    expect(whole.text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+
+    const rows = await stack.waitForRows<UsageRow & { job_id: string; prompt_tokens: number }>(
+      "select job_id, stream_end, outcome, prompt_tokens::int, completion_tokens::int from usage where job_id = any($1)",
+      [[cut.jobId, whole.jobId]],
+      (r) => r.length === 2,
+    );
+    const cutRow = rows.find((r) => r.job_id === cut.jobId);
+    const wholeRow = rows.find((r) => r.job_id === whole.jobId);
+    expect(cutRow).toMatchObject({ stream_end: "error", outcome: "failed" });
+    // message_start said so: the sim's count (ceil(chars / 4) + 3 a message), which the
+    // characters / 4 estimate misses by the 3.
+    expect(cutRow!.prompt_tokens).toBe(Math.ceil(content.length / 4) + 3);
+    expect(cutRow!.prompt_tokens).toBe(wholeRow!.prompt_tokens);
+    // The cut came before message_delta's count, so the answer so far is estimated.
+    expect(cutRow!.completion_tokens).toBeGreaterThan(0);
+    expect(cutRow!.completion_tokens).toBeLessThan(wholeRow!.completion_tokens);
   });
 
   it("a client that disconnects mid-stream cancels the upstream call; the usage so far is recorded", async () => {

@@ -40,4 +40,10 @@ export {
   validateVideoBytes,
   KNOWN_FINISH_REASONS,
 } from "./base/validate.js";
-export { fromOpenAIUsage, fromAnthropicUsage, fromGeminiUsage, fromOpenAIImagesUsage } from "./base/usage.js";
+export {
+  fromOpenAIUsage,
+  fromAnthropicUsage,
+  fromGeminiUsage,
+  fromOpenAIImagesUsage,
+  reportsGeminiCompletion,
+} from "./base/usage.js";

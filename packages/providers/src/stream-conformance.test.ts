@@ -29,6 +29,10 @@ interface StreamDialect {
   text(piece: string): string;
   /** Events after the last text: the dialect's spelling of `finish`, usage 11 in / 7 out, its end. */
   closing(finish: "stop" | "length" | "bogus"): string[];
+  /** Whether the prompt's 11 tokens are reported before the text (not only at the end). */
+  reportsPromptFirst: boolean;
+  /** Whether the closing has an end marker after the usage, so a stream can be cut between them. */
+  endMarker: boolean;
   /** An error reported inside the 200 stream. */
   errorEvent: string;
   errorBody: unknown;
@@ -67,6 +71,8 @@ const dialects: StreamDialect[] = [
       }),
       "data: [DONE]\n\n",
     ],
+    reportsPromptFirst: false,
+    endMarker: true,
     errorEvent: data({ error: { message: "secret detail", type: "server_error", param: null, code: null } }),
     errorBody: { error: { message: "secret detail", type: "requests", param: null, code: "rate_limit_exceeded" } },
   },
@@ -111,6 +117,8 @@ const dialects: StreamDialect[] = [
       }),
       named("message_stop", { type: "message_stop" }),
     ],
+    reportsPromptFirst: true,
+    endMarker: true,
     errorEvent: named("error", { type: "error", error: { type: "overloaded_error", message: "secret detail" } }),
     errorBody: { type: "error", error: { type: "rate_limit_error", message: "secret detail" } },
   },
@@ -138,6 +146,8 @@ const dialects: StreamDialect[] = [
         modelVersion: "up-model",
       }),
     ],
+    reportsPromptFirst: true,
+    endMarker: false,
     errorEvent: data({ error: { code: 503, message: "secret detail", status: "UNAVAILABLE" } }),
     errorBody: { error: { code: 429, message: "secret detail", status: "RESOURCE_EXHAUSTED" } },
   },
@@ -294,6 +304,38 @@ describe.each(dialects)("$dialect streaming conformance", (d) => {
     expect(seen.some((e) => e.type === "finish")).toBe(false);
   });
 
+  // What the upstream reported before a cut is what it bills, so it must reach the worker: the
+  // final `usage` never comes for a stream that breaks off.
+  it("a stream cut mid-answer passes on the prompt tokens the upstream reported, not a completion count", async () => {
+    replyWith([...d.preamble, ...pieces.slice(0, 2).map((piece) => d.text(piece))], "destroy");
+    const seen: ChatStreamEvent[] = [];
+    await failure(stream(), seen);
+    expect(seen.some((e) => e.type === "usage")).toBe(false);
+    const reported = seen.filter((e) => e.type === "usage_so_far");
+    if (!d.reportsPromptFirst) {
+      expect(reported).toEqual([]);
+      return;
+    }
+    expect(reported.at(-1)).toEqual({
+      type: "usage_so_far",
+      usage: expect.objectContaining({ prompt_tokens: 11 }),
+      completionReported: false,
+    });
+  });
+
+  it.skipIf(!d.endMarker)("a stream cut after its usage, before its end marker, passes that usage on", async () => {
+    replyWith([...answer().slice(0, -1)], "destroy");
+    const seen: ChatStreamEvent[] = [];
+    const error = await failure(stream(), seen);
+    expect(error).toMatchObject({ code: "stream_truncated" });
+    expect(seen.some((e) => e.type === "usage" || e.type === "finish")).toBe(false);
+    expect(seen.filter((e) => e.type === "usage_so_far").at(-1)).toEqual({
+      type: "usage_so_far",
+      usage: expect.objectContaining({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }),
+      completionReported: true,
+    });
+  });
+
   it("an error event mid-stream → classified error after the deltas before it", async () => {
     upstream.enqueue({
       respond: (res) => {
@@ -343,7 +385,10 @@ describe.each(dialects)("$dialect streaming conformance", (d) => {
     while (!next.done && next.value.type !== "delta") next = await iterator.next();
     while (!next.done && !(next.value.type === "delta" && next.value.delta.content === "One"))
       next = await iterator.next();
-    const pending = iterator.next();
+    // Past what the "One" event also said (Gemini's usage comes in the same chunk): the read left
+    // pending is the one waiting on the upstream.
+    let pending = iterator.next();
+    while (await Promise.race([pending.then(() => true), sleep(50).then(() => false)])) pending = iterator.next();
     const abortedAt = Date.now();
     controller.abort();
     const error = await pending.then(

@@ -44,6 +44,13 @@ export interface ChatResult {
  * `message_delta`), and ends with exactly one `finish`. A stream that ends without `finish`
  * (the connection dropped, no `[DONE]`) throws a retryable `UpstreamUnavailableError` with code
  * `stream_truncated` instead: a truncated answer is never passed off as complete.
+ *
+ * `usage_so_far` comes each time the upstream reports usage, as it arrives (Anthropic's
+ * `message_start` has the prompt's tokens, Gemini repeats `usageMetadata` on every chunk;
+ * OpenAI-compatible servers report only at the end). The upstream bills a stream that breaks
+ * off for what it reported, and the final `usage` never comes for one, so this is what a
+ * consumer records for it; the last report wins. `completionReported` is false while
+ * `completion_tokens` is not yet the upstream's count (`message_start` says 1 whatever follows).
  */
 export type ChatStreamEvent =
   | {
@@ -51,6 +58,7 @@ export type ChatStreamEvent =
       delta: { role?: "assistant"; content?: string | null; tool_calls?: Record<string, unknown>[]; refusal?: string | null };
     }
   | { type: "usage"; usage: Usage }
+  | { type: "usage_so_far"; usage: Usage; completionReported: boolean }
   | { type: "finish"; finishReason: FinishReason; httpStatus: number };
 
 export interface GeneratedImage {

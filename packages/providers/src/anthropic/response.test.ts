@@ -85,10 +85,19 @@ describe("createAnthropicStreamDecoder", () => {
     expect(joinedContent(parts)).toBe("Hello!");
     expect(parts).toContainEqual({ type: "finish", reason: "stop" });
     const usages = parts.filter((p) => p.type === "usage");
-    expect(usages.at(-1)).toEqual({
-      type: "usage",
-      usage: expect.objectContaining({ prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 }),
-    });
+    // message_start's output_tokens (1) is a placeholder: only its prompt count is the upstream's.
+    expect(usages).toEqual([
+      {
+        type: "usage",
+        usage: expect.objectContaining({ prompt_tokens: 25, completion_tokens: 1 }),
+        completionReported: false,
+      },
+      {
+        type: "usage",
+        usage: expect.objectContaining({ prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 }),
+        completionReported: true,
+      },
+    ]);
     expect(parts.at(-1)).toEqual({ type: "end" });
   });
 
@@ -113,6 +122,7 @@ describe("createAnthropicStreamDecoder", () => {
         completion_tokens: 89,
         prompt_tokens_details: expect.objectContaining({ cached_tokens: 1800 }),
       }),
+      completionReported: true,
     });
   });
 

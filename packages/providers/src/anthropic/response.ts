@@ -104,7 +104,8 @@ export function createAnthropicStreamDecoder(): StreamDecoder {
           usage = counts(asObject(data.message)?.usage);
           return [
             { type: "delta", delta: { role: "assistant" } },
-            { type: "usage", usage: fromAnthropicUsage(usage) },
+            // output_tokens here is a placeholder (1) before any output; message_delta has the count.
+            { type: "usage", usage: fromAnthropicUsage(usage), completionReported: false },
           ];
         case "content_block_start": {
           const block = asObject(data.content_block);
@@ -142,7 +143,7 @@ export function createAnthropicStreamDecoder(): StreamDecoder {
         }
         case "message_delta": {
           usage = { ...usage, ...counts(data.usage) };
-          const parts: StreamPart[] = [{ type: "usage", usage: fromAnthropicUsage(usage) }];
+          const parts: StreamPart[] = [{ type: "usage", usage: fromAnthropicUsage(usage), completionReported: true }];
           const reason = asObject(data.delta)?.stop_reason;
           if (reason !== null && reason !== undefined) parts.push({ type: "finish", reason: mapStopReason(reason) });
           return parts;

@@ -5,14 +5,16 @@ import { collect } from "../test-support/stream.js";
 import { fromOpenAIUsage } from "./usage.js";
 import { parseEventJson, streamChat, type StreamDecoder, type StreamPart } from "./stream.js";
 
-/** A toy dialect: `{"text"}` deltas, `{"usage"}`, `{"finish"}`, and `[END]`. */
+/** A toy dialect: `{"text"}` deltas, `{"usage"}` (`"partial"`: prompt only), `{"finish"}`, and `[END]`. */
 const toyDecoder = (endsWithBody = false): StreamDecoder => ({
   endsWithBody,
   decode(event, httpStatus): StreamPart[] {
     if (event.data === "[END]") return [{ type: "end" }];
     const data = parseEventJson(event, httpStatus);
     if (typeof data.text === "string") return [{ type: "delta", delta: { content: data.text } }];
-    if (data.usage !== undefined) return [{ type: "usage", usage: fromOpenAIUsage(data.usage) }];
+    if (data.usage !== undefined) {
+      return [{ type: "usage", usage: fromOpenAIUsage(data.usage), completionReported: data.partial !== true }];
+    }
     return [{ type: "finish", reason: data.finish }];
   },
 });
@@ -49,22 +51,29 @@ describe("streamChat", () => {
       ),
     );
 
-  it("yields deltas, then the last usage once, then exactly one finish", async () => {
+  it("yields deltas and each usage report as they come, then the last usage once, then exactly one finish", async () => {
     reply(
       200,
       sse(
         { text: "Hel" },
-        { usage: { prompt_tokens: 1, completion_tokens: 1 } },
+        { usage: { prompt_tokens: 3, completion_tokens: 1 }, partial: true },
         { text: "lo" },
         { finish: "stop" },
         { usage: { prompt_tokens: 3, completion_tokens: 2 } },
         "[END]",
       ),
     );
+    const final = expect.objectContaining({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
     expect(await run()).toEqual([
       { type: "delta", delta: { content: "Hel" } },
+      {
+        type: "usage_so_far",
+        usage: expect.objectContaining({ prompt_tokens: 3, completion_tokens: 1 }),
+        completionReported: false,
+      },
       { type: "delta", delta: { content: "lo" } },
-      { type: "usage", usage: expect.objectContaining({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }) },
+      { type: "usage_so_far", usage: final, completionReported: true },
+      { type: "usage", usage: final },
       { type: "finish", finishReason: "stop", httpStatus: 200 },
     ]);
   });

@@ -22,8 +22,11 @@ export type StreamDelta = Extract<ChatStreamEvent, { type: "delta" }>["delta"];
 /** What one upstream event means in OpenAI terms. A dialect's decoder returns a list of these. */
 export type StreamPart =
   | { type: "delta"; delta: StreamDelta }
-  /** Usage as reported so far; the last report wins (Gemini repeats it on every chunk). */
-  | { type: "usage"; usage: Usage }
+  /**
+   * Usage as reported so far; the last report wins (Gemini repeats it on every chunk).
+   * `completionReported` is false when the completion count is not the upstream's yet.
+   */
+  | { type: "usage"; usage: Usage; completionReported: boolean }
   /** The finish reason already mapped to OpenAI's words; checked against the known set here. */
   | { type: "finish"; reason: unknown }
   /** The dialect's end marker (`[DONE]`, `message_stop`). */
@@ -39,7 +42,8 @@ export interface StreamDecoder {
 
 /**
  * POSTs a streaming request and yields the answer as `ChatStreamEvent`s while the bytes arrive:
- * deltas as they come, then at most one `usage`, then exactly one `finish`.
+ * deltas and `usage_so_far` reports as they come, then at most one `usage`, then exactly one
+ * `finish`.
  *
  * The body is read only as fast as the consumer pulls (undici pauses the socket when its
  * buffer is full, so a slow consumer slows the upstream through TCP instead of growing memory).
@@ -158,7 +162,10 @@ async function openStream(dispatcher: Dispatcher, request: UpstreamRequest): Pro
   });
 }
 
-/** What a stream has said so far: the parts that are only sent once it is complete. */
+/**
+ * What a stream has said so far: the parts that are only sent once it is complete. Usage is
+ * also passed on at once, as `usage_so_far`, for a stream that never completes.
+ */
 class StreamAnswer {
   private usage: Usage | undefined;
   private finishReason: FinishReason | undefined;
@@ -178,7 +185,7 @@ class StreamAnswer {
         return { type: "delta", delta: part.delta };
       case "usage":
         this.usage = part.usage;
-        return undefined;
+        return { type: "usage_so_far", usage: part.usage, completionReported: part.completionReported };
       case "finish":
         this.finishReason = validateFinishReason(part.reason, this.httpStatus);
         return undefined;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { fromAnthropicUsage, fromGeminiUsage, fromOpenAIImagesUsage, fromOpenAIUsage } from "./usage.js";
+import {
+  fromAnthropicUsage,
+  fromGeminiUsage,
+  fromOpenAIImagesUsage,
+  fromOpenAIUsage,
+  reportsGeminiCompletion,
+} from "./usage.js";
 
 const details = (cached: number, reasoning: number) => ({
   prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
@@ -67,6 +73,12 @@ describe("usage mapping", () => {
         thoughtsTokenCount: 212,
       }),
     ).toEqual({ prompt_tokens: 4120, completion_tokens: 219, total_tokens: 4339, ...details(4096, 212) });
+  });
+
+  it("tells a Gemini count of the answer from a chunk's usage that has only the prompt's", () => {
+    expect(reportsGeminiCompletion({ promptTokenCount: 11, totalTokenCount: 11 })).toBe(false);
+    expect(reportsGeminiCompletion({ promptTokenCount: 11, candidatesTokenCount: 0, totalTokenCount: 11 })).toBe(true);
+    expect(reportsGeminiCompletion(undefined)).toBe(false);
   });
 
   it("maps OpenAI images usage to prompt = input and completion = output, and none to null", () => {

@@ -92,6 +92,18 @@ export function fromGeminiUsage(raw: unknown): Usage {
 }
 
 /**
+ * Whether a Gemini `usageMetadata` counts the answer yet. A stream's chunks may carry one with
+ * only `promptTokenCount` before any candidate tokens are counted; its 0 completion tokens are
+ * then not a count.
+ *
+ * @example
+ * reportsGeminiCompletion({ promptTokenCount: 11, totalTokenCount: 11 }); // false
+ */
+export function reportsGeminiCompletion(raw: unknown): boolean {
+  return typeof asObject(raw)?.candidatesTokenCount === "number";
+}
+
+/**
  * OpenAI images usage (`input_tokens`, `output_tokens`, `total_tokens`; gpt-image models) in
  * chat terms: prompt = input, completion = output. Null when the upstream sent none, as
  * dall-e models do: those are billed per image, not per token.

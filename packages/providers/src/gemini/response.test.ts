@@ -88,6 +88,7 @@ describe("createGeminiStreamDecoder", () => {
     expect(parts.filter((p) => p.type === "usage").at(-1)).toEqual({
       type: "usage",
       usage: expect.objectContaining({ prompt_tokens: 8, completion_tokens: 3, total_tokens: 11 }),
+      completionReported: true,
     });
     expect(parts.at(-1)).toEqual({ type: "finish", reason: "stop" });
   });
@@ -112,13 +113,22 @@ describe("createGeminiStreamDecoder", () => {
       },
     ]);
     expect(parts).toContainEqual({ type: "finish", reason: "tool_calls" });
-    expect(parts.filter((p) => p.type === "usage").at(-1)).toEqual({
-      type: "usage",
-      usage: expect.objectContaining({
-        completion_tokens: 68,
-        completion_tokens_details: expect.objectContaining({ reasoning_tokens: 48 }),
-      }),
-    });
+    // The first chunk's usageMetadata has no candidatesTokenCount: its 0 is not a count yet.
+    expect(parts.filter((p) => p.type === "usage")).toEqual([
+      {
+        type: "usage",
+        usage: expect.objectContaining({ prompt_tokens: 61, completion_tokens: 0 }),
+        completionReported: false,
+      },
+      {
+        type: "usage",
+        usage: expect.objectContaining({
+          completion_tokens: 68,
+          completion_tokens_details: expect.objectContaining({ reasoning_tokens: 48 }),
+        }),
+        completionReported: true,
+      },
+    ]);
   });
 
   it("throws an error chunk as the error its code stands for", () => {

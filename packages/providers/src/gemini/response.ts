@@ -1,7 +1,7 @@
 import { UnusableOutputError } from "@switchyard/contracts";
 import { UpstreamHttpError, classifyStreamError } from "../base/classify.js";
 import { parseEventJson, type StreamDecoder, type StreamDelta, type StreamPart } from "../base/stream.js";
-import { fromGeminiUsage } from "../base/usage.js";
+import { fromGeminiUsage, reportsGeminiCompletion } from "../base/usage.js";
 import { geminiStreamErrorStatus, parseGeminiError } from "./errors.js";
 
 type Json = Record<string, unknown>;
@@ -134,7 +134,10 @@ export function createGeminiStreamDecoder(): StreamDecoder {
         started = true;
         parts.push({ type: "delta", delta });
       }
-      if (chunk.usageMetadata !== undefined) parts.push({ type: "usage", usage: fromGeminiUsage(chunk.usageMetadata) });
+      if (chunk.usageMetadata !== undefined) {
+        const usage = fromGeminiUsage(chunk.usageMetadata);
+        parts.push({ type: "usage", usage, completionReported: reportsGeminiCompletion(chunk.usageMetadata) });
+      }
       if (candidate?.finishReason !== undefined && candidate.finishReason !== null) {
         parts.push({ type: "finish", reason: mapFinishReason(candidate.finishReason, toolCalls > 0) });
       }

@@ -53,7 +53,11 @@ describe("createOpenAIStreamDecoder", () => {
     expect(joinedContent(parts)).toBe("Hello!");
     expect(parts.filter((p) => p.type === "finish")).toEqual([{ type: "finish", reason: "stop" }]);
     expect(parts.filter((p) => p.type === "usage")).toEqual([
-      { type: "usage", usage: expect.objectContaining({ prompt_tokens: 19, completion_tokens: 2, total_tokens: 21 }) },
+      {
+        type: "usage",
+        usage: expect.objectContaining({ prompt_tokens: 19, completion_tokens: 2, total_tokens: 21 }),
+        completionReported: true,
+      },
     ]);
     expect(parts.at(-1)).toEqual({ type: "end" });
   });
@@ -80,7 +84,11 @@ describe("createOpenAIStreamDecoder", () => {
     expect(joinedContent(parts)).toBe("Hi there");
     expect(parts).toContainEqual({ type: "finish", reason: "stop" });
     expect(parts.filter((p) => p.type === "usage")).toEqual([
-      { type: "usage", usage: expect.objectContaining({ prompt_tokens: 19, completion_tokens: 3, total_tokens: 22 }) },
+      {
+        type: "usage",
+        usage: expect.objectContaining({ prompt_tokens: 19, completion_tokens: 3, total_tokens: 22 }),
+        completionReported: true,
+      },
     ]);
   });
 
@@ -89,7 +97,9 @@ describe("createOpenAIStreamDecoder", () => {
       createOpenAIStreamDecoder(),
       'data: {"choices":null,"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n',
     );
-    expect(parts).toEqual([{ type: "usage", usage: expect.objectContaining({ total_tokens: 3 }) }]);
+    expect(parts).toEqual([
+      { type: "usage", usage: expect.objectContaining({ total_tokens: 3 }), completionReported: true },
+    ]);
   });
 
   it("throws the in-band error as a classified, retryable server error", () => {

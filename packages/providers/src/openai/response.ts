@@ -73,7 +73,9 @@ export function createOpenAIStreamDecoder(): StreamDecoder {
           parts.push({ type: "finish", reason: choice.finish_reason });
         }
       }
-      if (asObject(chunk.usage)) parts.push({ type: "usage", usage: fromOpenAIUsage(chunk.usage) });
+      if (asObject(chunk.usage)) {
+        parts.push({ type: "usage", usage: fromOpenAIUsage(chunk.usage), completionReported: true });
+      }
       return parts;
     },
   };

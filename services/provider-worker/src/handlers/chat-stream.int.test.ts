@@ -3,7 +3,15 @@ import { UpstreamUnavailableError, type JobCancelled, type JobCompleted, type Jo
 import type { ChatStreamEvent, ProviderAdapter } from "@switchyard/providers";
 import { fakeProviders } from "../test-support/fakes.js";
 import { openHarness, waitFor, type Harness } from "../test-support/harness.js";
-import { finish, role, scriptedStream, text, usageEvent, type ScriptedStream } from "../test-support/streams.js";
+import {
+  finish,
+  role,
+  scriptedStream,
+  text,
+  usageEvent,
+  usageSoFar,
+  type ScriptedStream,
+} from "../test-support/streams.js";
 
 type Script = Array<ChatStreamEvent | Error | "hang">;
 
@@ -182,6 +190,85 @@ describe("streamed chat against NATS", () => {
     expect(s.events().filter((e) => e.type === "attempt")).toEqual([
       expect.objectContaining({ outcome: "error", error: expect.objectContaining({ code: "stream_truncated" }) }),
     ]);
+  });
+
+  it("bills a stream that breaks off with the prompt tokens the upstream reported, estimating only the answer", async () => {
+    const h = await harness();
+    const a = streamingRoute([
+      // Anthropic's message_start: the prompt's count, and a placeholder for the answer's.
+      usageSoFar({
+        prompt_tokens: 19,
+        completion_tokens: 1,
+        total_tokens: 20,
+        prompt_tokens_details: { cached_tokens: 4 },
+      }),
+      role(),
+      text("abcdefgh"),
+      text("ij"),
+      new UpstreamUnavailableError("cut", { code: "stream_truncated" }),
+    ]);
+    await h.startWorker({ providers: fakeProviders({ "chat-a": a.adapter }) });
+    const s = await h.submit(h.newJob({ stream: true }));
+    const terminal = (await s.terminal()) as JobFailed;
+    await h.jobsAcked();
+
+    expect(terminal).toMatchObject({
+      type: "failed",
+      streamEnd: "error",
+      error: { code: "stream_interrupted" },
+      usage: {
+        prompt_tokens: 19,
+        completion_tokens: 3,
+        total_tokens: 22,
+        prompt_tokens_details: { cached_tokens: 4 },
+      },
+    });
+  });
+
+  it("bills a stream that breaks off with the answer's tokens too when the upstream counted them", async () => {
+    const h = await harness();
+    const a = streamingRoute([
+      role(),
+      text("abcdefgh"),
+      usageSoFar({ prompt_tokens: 19, completion_tokens: 2, total_tokens: 21 }, false),
+      text("ij"),
+      // Anthropic's message_delta, or a Gemini chunk with candidatesTokenCount; then the cut.
+      usageSoFar({ prompt_tokens: 19, completion_tokens: 5, total_tokens: 24 }, true),
+      new UpstreamUnavailableError("cut", { code: "stream_truncated" }),
+    ]);
+    await h.startWorker({ providers: fakeProviders({ "chat-a": a.adapter }) });
+    const s = await h.submit(h.newJob({ stream: true }));
+    const terminal = (await s.terminal()) as JobFailed;
+    await h.jobsAcked();
+
+    expect(terminal).toMatchObject({
+      type: "failed",
+      streamEnd: "error",
+      usage: { prompt_tokens: 19, completion_tokens: 5, total_tokens: 24 },
+    });
+  });
+
+  it("bills a stream the client left with the prompt tokens the upstream reported", async () => {
+    const h = await harness();
+    const a = streamingRoute([
+      usageSoFar({ prompt_tokens: 19, completion_tokens: 1, total_tokens: 20 }),
+      role(),
+      text("Hello "),
+      text("world"),
+      "hang",
+    ]);
+    await h.startWorker({ providers: fakeProviders({ "chat-a": a.adapter }) });
+    const s = await h.submit(h.newJob({ stream: true }));
+    await waitFor(() => content(s.tokens()) === "Hello world");
+    s.cancel("client_closed");
+    const terminal = (await s.terminal()) as JobCancelled;
+    await h.jobsAcked();
+
+    expect(terminal).toMatchObject({
+      type: "cancelled",
+      streamEnd: "client_closed",
+      usage: { prompt_tokens: 19, completion_tokens: 3, total_tokens: 22 },
+    });
   });
 
   it.each([

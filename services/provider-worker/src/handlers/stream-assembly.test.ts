@@ -55,6 +55,32 @@ describe("StreamAssembly", () => {
     expect(answer.usage(request)).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
   });
 
+  it("keeps the prompt count reported before a cut and estimates the answer the upstream had not counted", () => {
+    const answer = new StreamAssembly();
+    answer.add({
+      type: "usage_so_far",
+      usage: {
+        prompt_tokens: 19,
+        completion_tokens: 1,
+        total_tokens: 20,
+        completion_tokens_details: { reasoning_tokens: 1 },
+      },
+      completionReported: false,
+    });
+    answer.add({ type: "delta", delta: { content: "abcdefghi" } });
+    expect(answer.usage(request)).toEqual({ prompt_tokens: 19, completion_tokens: 3, total_tokens: 22 });
+  });
+
+  it("takes the last report whole once it counts the answer, and the final usage over any report", () => {
+    const answer = new StreamAssembly();
+    answer.add({ type: "delta", delta: { content: "abcdefghi" } });
+    const counted = { prompt_tokens: 19, completion_tokens: 2, total_tokens: 21 };
+    answer.add({ type: "usage_so_far", usage: counted, completionReported: true });
+    expect(answer.usage(request)).toEqual(counted);
+    answer.add({ type: "usage", usage: { prompt_tokens: 19, completion_tokens: 4, total_tokens: 23 } });
+    expect(answer.usage(request)).toEqual({ prompt_tokens: 19, completion_tokens: 4, total_tokens: 23 });
+  });
+
   it("knows a role-only delta carries no output", () => {
     expect(carriesOutput({ role: "assistant", content: "" })).toBe(false);
     expect(carriesOutput({ content: "x" })).toBe(true);

@@ -40,10 +40,15 @@ export class StreamAssembly {
   #sawRefusal = false;
   #toolCalls = new Map<number, ToolCallParts>();
   #usage: Usage | null = null;
+  #reported: Extract<ChatStreamEvent, { type: "usage_so_far" }> | null = null;
 
   add(event: ChatStreamEvent): void {
     if (event.type === "usage") {
       this.#usage = event.usage;
+      return;
+    }
+    if (event.type === "usage_so_far") {
+      this.#reported = event;
       return;
     }
     if (event.type !== "delta") return;
@@ -73,11 +78,27 @@ export class StreamAssembly {
     return chars;
   }
 
-  /** The usage the upstream reported, or an estimate from what was streamed and the prompt. */
+  /**
+   * The usage the upstream reported at the end; for a stream that never got there, what it
+   * reported before the cut (it bills that), with an estimate from what was streamed and the
+   * prompt for the counts it had not given (OpenAI-compatible servers give none before the end).
+   */
   usage(request: ChatCompletionRequest): Usage {
     if (this.#usage) return this.#usage;
-    const prompt = estimateTokens(promptChars(request));
+    const reported = this.#reported;
+    if (reported?.completionReported) return reported.usage;
     const completion = estimateTokens(this.outputChars);
+    if (reported) {
+      // The reported completion count (and its details) is a placeholder, so only the prompt side is kept.
+      const { prompt_tokens, prompt_tokens_details } = reported.usage;
+      return {
+        prompt_tokens,
+        completion_tokens: completion,
+        total_tokens: prompt_tokens + completion,
+        ...(prompt_tokens_details && { prompt_tokens_details }),
+      };
+    }
+    const prompt = estimateTokens(promptChars(request));
     return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
   }
 

@@ -9,6 +9,12 @@ export const finish = (finishReason: FinishReason = "stop"): ChatStreamEvent => 
   httpStatus: 200,
 });
 export const usageEvent = (usage: Usage): ChatStreamEvent => ({ type: "usage", usage });
+/** Usage reported before the end, as Anthropic's `message_start` (prompt only) or Gemini's chunks do. */
+export const usageSoFar = (usage: Usage, completionReported = false): ChatStreamEvent => ({
+  type: "usage_so_far",
+  usage,
+  completionReported,
+});
 
 /** Resolves in the next macrotask: a fake upstream that waits on its socket between events. */
 export const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
