@@ -4,8 +4,8 @@ import { randomId } from "@switchyard/contracts";
 import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
 
 // Streamed chat through the broker: exact chunks for the official client, invisible retries
-// before the first token, an in-band error and no [DONE] after it, and cancellation when the
-// client goes away, each recorded by the ledger with how the stream ended.
+// before the first token (whitespace is not one), an in-band error and no [DONE] after it, and
+// cancellation when the client goes away, each recorded by the ledger with how the stream ended.
 let stack: Stack;
 
 beforeAll(async () => {
@@ -91,6 +91,31 @@ describe("streaming chat", () => {
     for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? "";
     expect(content).toBe(`again ${m}`);
     expect(await stack.upstreamRequests(m)).toBe(2);
+  });
+
+  it("retries a whitespace-only answer invisibly: whitespace is not a first token", async () => {
+    const m = marker();
+    await stack.fault({ match: m, blank: true, times: 1 });
+    const stream = await stack.openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: `Return exactly: after a blank ${m}` }],
+      stream: true,
+    });
+    let content = "";
+    for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? "";
+    expect(content).toBe(`after a blank ${m}`);
+    expect(await stack.upstreamRequests(m)).toBe(2);
+  });
+
+  it("answers an ordinary JSON 502 when every attempt answers whitespace only", async () => {
+    const m = marker();
+    await stack.fault({ match: m, blank: true, times: -1 });
+    const { status, text } = await rawStream({ messages: [{ role: "user", content: `hello ${m}` }] });
+    expect(status).toBe(502);
+    expect(JSON.parse(text)).toMatchObject({ error: { type: "server_error", code: "unusable_output" } });
+    // Three attempts on each of the two routes in gpt-4o-mini's fallback chain.
+    expect(await stack.upstreamRequests(m)).toBe(6);
+    await fetch(`${stack.simUrl}/_sim/faults`, { method: "DELETE" });
   });
 
   it("a mid-stream upstream failure gives an in-band error and no [DONE], recorded as a partial stream", async () => {

@@ -80,6 +80,7 @@ describe("parseFaultHeader", () => {
   it("reads numbers, booleans, bare keys and strings", () => {
     expect(parseFaultHeader("status=500; retry_after=1.5")).toEqual({ status: 500, retry_after: 1.5 });
     expect(parseFaultHeader("hang")).toEqual({ hang: true });
+    expect(parseFaultHeader("blank")).toEqual({ blank: true });
     expect(parseFaultHeader("empty=false;finish_reason=banana;")).toEqual({ empty: false, finish_reason: "banana" });
     expect(parseFaultHeader("match=t-1;truncate_after=2")).toEqual({ match: "t-1", truncate_after: 2 });
     expect(parseFaultHeader("on=poll;status=503;video_fail")).toEqual({ on: "poll", status: 503, video_fail: true });

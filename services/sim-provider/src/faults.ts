@@ -31,6 +31,8 @@ export const FaultSpec = z.strictObject({
   drop: z.boolean().optional(),
   /** Answer with empty content. */
   empty: z.boolean().optional(),
+  /** Answer with whitespace only: content that is there but that trimming empties. */
+  blank: z.boolean().optional(),
   /** Report this finish reason verbatim, valid or not. */
   finish_reason: z.string().min(1).optional(),
   /** Streaming: cut the connection after N content chunks. Non-streaming: send only the first N bytes of the JSON. */

@@ -195,6 +195,19 @@ describe.each(dialects)("answer faults (%s)", (dialect) => {
     expect(streamedPieces(dialect, res.body).join("")).toBe("");
   });
 
+  it("blank answers with whitespace only and a normal finish", async () => {
+    await addFault({ match: "tok-b", blank: true });
+    const body = (await ask(dialect, "Return exactly: not this tok-b")).json();
+    expect(textOf(dialect, body)).toBe("\n\n");
+    expect(["stop", "end_turn", "STOP"]).toContain(finishOf(dialect, body));
+  });
+
+  it("blank streams whitespace only", async () => {
+    await addFault({ match: "tok-bs", blank: true });
+    const res = await ask(dialect, "Return exactly: not this tok-bs", { stream: true });
+    expect(streamedPieces(dialect, res.body)).toEqual(["\n\n"]);
+  });
+
   it("finish_reason is reported verbatim", async () => {
     await addFault({ match: "tok-f", finish_reason: "banana" });
     expect(finishOf(dialect, (await ask(dialect, "tok-f")).json())).toBe("banana");

@@ -16,6 +16,9 @@ export interface CompletionDeps extends FaultEffectDeps {
 }
 
 const EMPTY_ANSWER: Answer = { kind: "text", text: "", finish: "stop" };
+// Real models do send this (a newline token, then the end): a client that counts it as the
+// start of an answer has started a stream with nothing in it.
+const BLANK_ANSWER: Answer = { kind: "text", text: "\n\n", finish: "stop" };
 
 /**
  * The dialect-independent life of one inference request: count it, check the key, validate,
@@ -51,7 +54,7 @@ export async function serveCompletion(
   if (fault?.drop || fault?.hang) watch?.release();
   if (await applyFault(deps, request, reply, fault, call.errorBody)) return reply;
 
-  const answer = fault?.empty ? EMPTY_ANSWER : answerPrompt(prompt);
+  const answer = fault?.empty ? EMPTY_ANSWER : fault?.blank ? BLANK_ANSWER : answerPrompt(prompt);
   const completion: Completion = {
     answer,
     finishReasonOverride: fault?.finish_reason,

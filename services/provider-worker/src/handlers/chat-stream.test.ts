@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Model } from "@switchyard/catalog";
-import { UpstreamRejectedError, UpstreamUnavailableError, type TokenChunk } from "@switchyard/contracts";
+import {
+  UnusableOutputError,
+  UpstreamRejectedError,
+  UpstreamUnavailableError,
+  type TokenChunk,
+} from "@switchyard/contracts";
 import type { ChatStreamEvent, ProviderAdapter } from "@switchyard/providers";
 import { fakeContext } from "../test-support/context.js";
 import { fakeProviders, job, route } from "../test-support/fakes.js";
@@ -81,6 +86,12 @@ function setup(
     isClosed: () => closed,
     probes: () => probes,
     run: () => handler(ctx),
+    /** Runs with a reader that keeps up: credit for every chunk, so the window never fills. */
+    runRead: () => {
+      const outcome = handler(ctx);
+      credit(Number.MAX_SAFE_INTEGER);
+      return outcome;
+    },
   };
 }
 
@@ -120,6 +131,48 @@ describe("streamed chat handler", () => {
       error: { code: "upstream_rejected", status: 400 },
     });
     expect(rejected.chunks).toEqual([]);
+  });
+
+  // Validation trims the answer, so whitespace alone is not an answer yet: sent early, it would
+  // make a whitespace-only answer fail after the first token instead of being retried unseen.
+  it("holds whitespace before the first text and sends it, in order, with that text", async () => {
+    const s = setup({ a: [[role(), text("\n"), text("  "), text("Hi"), text(" there"), finish()]] });
+    expect(await s.runRead()).toMatchObject({ type: "completed", attempts: 1, streamEnd: "done" });
+    expect(s.chunks.map((c) => c.delta.content ?? "").join("")).toBe("\n  Hi there");
+    expect(s.chunks[0]).toEqual({ seq: 1, delta: { role: "assistant", content: "\n  Hi" }, finish_reason: null });
+  });
+
+  it("holds whitespace before a tool call and sends it first", async () => {
+    const call = { index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "{}" } };
+    const s = setup({
+      a: [[role(), text("\n"), { type: "delta", delta: { tool_calls: [call] } }, finish("tool_calls")]],
+    });
+    expect(await s.runRead()).toMatchObject({ type: "completed", streamEnd: "done" });
+    expect(s.chunks.slice(0, 2)).toEqual([
+      { seq: 1, delta: { role: "assistant", content: "\n" }, finish_reason: null },
+      { seq: 2, delta: { tool_calls: [call] }, finish_reason: null },
+    ]);
+  });
+
+  it("retries a whitespace-only answer and falls back before anything reaches the client", async () => {
+    const blank = new UnusableOutputError("upstream returned empty output");
+    const s = setup({
+      a: [
+        [role(), text("\n"), text("  "), blank],
+        [role(), text("\n\n"), finish()],
+      ],
+      b: [[role(), text("from b"), finish()]],
+    });
+    expect(await s.runRead()).toMatchObject({ type: "completed", route: "b", attempts: 3, streamEnd: "done" });
+    expect(s.chunks).toEqual([
+      { seq: 1, delta: { role: "assistant", content: "from b" }, finish_reason: null },
+      { seq: 2, delta: {}, finish_reason: "stop" },
+    ]);
+    expect(s.ctx.events.map((e) => e.type === "attempt" && `${e.route}:${e.outcome}`)).toEqual([
+      "a:error",
+      "a:error",
+      "b:ok",
+    ]);
   });
 
   it("cancels as client_closed when no credit comes for the stall time, closing the upstream", async () => {

@@ -64,8 +64,9 @@ function release(iterator: AsyncIterator<ChatStreamEvent>): void {
 
 /**
  * Reads until the first delta with output. Everything up to here is invisible to the client,
- * so a failure (an error status, a stream that breaks off, an empty answer) is an ordinary
- * failed attempt: retried, or answered by the next route.
+ * so a failure (an error status, a stream that breaks off, an empty or whitespace-only answer)
+ * is an ordinary failed attempt: retried, or answered by the next route. Leading whitespace is
+ * held in `head` with the rest and goes out, in order, just before the first output.
  */
 async function openStream(events: AsyncIterable<ChatStreamEvent>, signal: AbortSignal): Promise<OpenedStream> {
   const iterator = events[Symbol.asyncIterator]();

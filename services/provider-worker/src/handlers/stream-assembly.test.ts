@@ -81,9 +81,11 @@ describe("StreamAssembly", () => {
     expect(answer.usage(request)).toEqual({ prompt_tokens: 19, completion_tokens: 4, total_tokens: 23 });
   });
 
-  it("knows a role-only delta carries no output", () => {
+  it("knows a role-only or whitespace-only delta carries no output", () => {
     expect(carriesOutput({ role: "assistant", content: "" })).toBe(false);
     expect(carriesOutput({ content: "x" })).toBe(true);
+    expect(carriesOutput({ content: "\n \t" })).toBe(false);
+    expect(carriesOutput({ content: "\n x" })).toBe(true);
     expect(carriesOutput({ refusal: "no" })).toBe(true);
     expect(carriesOutput({ tool_calls: [{ index: 0 }] })).toBe(true);
   });

@@ -9,9 +9,17 @@ interface ToolCallParts {
   arguments: string;
 }
 
-/** Whether a delta carries any of the answer (text, a refusal, a tool call), not only the role. */
+/**
+ * Whether a delta carries any of the answer (text, a refusal, a tool call), not only the role.
+ * Whitespace alone does not count: output validation trims it, so an answer that is only
+ * whitespace is unusable, and the stream must not have started for the client before that shows.
+ */
 export function carriesOutput(delta: Delta): boolean {
-  return Boolean(delta.content) || Boolean(delta.refusal) || (delta.tool_calls?.length ?? 0) > 0;
+  return (
+    (typeof delta.content === "string" && delta.content.trim().length > 0) ||
+    Boolean(delta.refusal) ||
+    (delta.tool_calls?.length ?? 0) > 0
+  );
 }
 
 /** OpenAI's rule of thumb, about four characters per token: for usage nobody reported. */
