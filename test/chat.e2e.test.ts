@@ -112,7 +112,10 @@ describe("chat completions", () => {
     const m = marker();
     await stack.fault({ match: m, empty: true, times: -1 });
     const error = await expectApiError(
-      stack.openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: `hello ${m}` }] }),
+      stack.openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: `hello ${m}` }],
+      }),
     );
     expect(error.status).toBe(502);
     expect(error.type).toBe("server_error");
@@ -143,11 +146,38 @@ describe("chat completions", () => {
     expect(await stack.upstreamRequests(m)).toBe(4);
   });
 
+  it("refuses at once, with a 422, a key reused for another request while the first still runs", async () => {
+    const m = marker();
+    const key = `reuse-${m}`;
+    await stack.fault({ match: m, latency_ms: 3_000, times: 1 });
+    const first = stack.openai.chat.completions.create(
+      { model: "gpt-4o-mini", messages: [{ role: "user", content: `Return exactly: one ${m}` }] },
+      { headers: { "Idempotency-Key": key } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = Date.now();
+    const error = await expectApiError(
+      stack.openai.chat.completions.create(
+        { model: "gpt-4o-mini", messages: [{ role: "user", content: `Return exactly: two ${m}` }] },
+        { headers: { "Idempotency-Key": key }, maxRetries: 0 },
+      ),
+    );
+    expect(error.status).toBe(422);
+    expect(error.code).toBe("idempotency_key_reused");
+    // Not after the first job's 3 s: the earlier job's message in JOBS tells what it asked.
+    expect(Date.now() - sent).toBeLessThan(1_500);
+    expect((await first).choices[0]!.message.content).toBe(`one ${m}`);
+    expect(await stack.upstreamRequests(m)).toBe(1);
+  });
+
   it("answers 504 when no answer comes within the request deadline", async () => {
     const m = marker();
     await stack.fault({ match: m, hang: true, times: -1 });
     const error = await expectApiError(
-      stack.openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: `wait ${m}` }] }),
+      stack.openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: `wait ${m}` }],
+      }),
     );
     expect(error.status).toBe(504);
     expect(error.headers?.get("x-request-id")).toMatch(/^job_/);
@@ -172,9 +202,7 @@ describe("errors in the OpenAI envelope", () => {
   });
 
   it("400 naming the field for a schema violation", async () => {
-    const error = await expectApiError(
-      stack.openai.chat.completions.create({ model: "gpt-4o-mini", messages: [] }),
-    );
+    const error = await expectApiError(stack.openai.chat.completions.create({ model: "gpt-4o-mini", messages: [] }));
     expect(error.status).toBe(400);
     expect(error.type).toBe("invalid_request_error");
     expect(error.param).toBe("messages");

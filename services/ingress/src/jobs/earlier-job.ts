@@ -1,5 +1,6 @@
 import { decodeJson } from "@switchyard/bus";
-import { BrokerError, JobSubmitted, markFinished, type JobRecord } from "@switchyard/contracts";
+import { BrokerError, JobSubmitted, markFinished, type JobRecord, type Names } from "@switchyard/contracts";
+import type { IngressBus } from "../deps.js";
 import { findStoredOutcome } from "./await-outcome.js";
 import { keyReusedError, ofSameRequest } from "./idempotency.js";
 import type { TrackedContext, TrackedSubmission } from "./tracked.js";
@@ -24,7 +25,7 @@ export async function reconcileEarlierJob(
   seq: number,
   requestHash: string,
 ): Promise<JobRecord | null> {
-  const earlier = await readJob(ctx, seq);
+  const earlier = await readEarlierJob(ctx.bus, ctx.names, seq);
   if (earlier && earlier.id === input.id && !isThisRequest(earlier, input, requestHash)) {
     await refuse(ctx, input, keyReusedError(earlier.tracked ? "a different request" : "a synchronous request"));
   }
@@ -51,10 +52,17 @@ async function refuse(ctx: TrackedContext, input: TrackedSubmission, error: Brok
   throw error;
 }
 
-/** The job message at `seq` in `JOBS`, or null once it was acked (or cannot be read now). */
-async function readJob(ctx: TrackedContext, seq: number): Promise<JobSubmitted | null> {
+/**
+ * The job message at `seq` in `JOBS` (what a duplicate publish's ack points at), or null once
+ * it was acked (or cannot be read now): the work queue keeps a job until its worker is done.
+ */
+export async function readEarlierJob(
+  bus: Pick<IngressBus, "jsm">,
+  names: Pick<Names, "jobsStream">,
+  seq: number,
+): Promise<JobSubmitted | null> {
   try {
-    const stored = await ctx.bus.jsm.streams.getMessage(ctx.names.jobsStream, { seq });
+    const stored = await bus.jsm.streams.getMessage(names.jobsStream, { seq });
     if (!stored) return null;
     const parsed = JobSubmitted.safeParse(decodeJson(stored.data));
     return parsed.success ? parsed.data : null;

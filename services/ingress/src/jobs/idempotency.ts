@@ -82,16 +82,24 @@ export function keyReusedError(what: string): BrokerError {
 }
 
 /**
- * An outcome found under this request's key, unless the key's job was asked for by another
- * request: one of another kind (chat and images share the `job_` ids, and a chat answer cannot
- * render an images result), or one whose fingerprint differs (another body, model or API).
- * Outcomes of jobs an older ingress published carry no fingerprint and are not compared.
+ * Why a job (or its stored outcome) under this request's key was asked for by another request,
+ * if it was: another kind (chat and images share the `job_` ids, and a chat answer cannot render
+ * an images result), or another fingerprint (another body, model or API). Jobs and outcomes of
+ * an older ingress carry no fingerprint and are compared by kind only.
  */
-export function ofSameRequest(job: Pick<JobSubmitted, "kind" | "requestHash">, outcome: Outcome): Outcome {
-  if (typeof outcome !== "object" || outcome instanceof BrokerError) return outcome;
-  if (outcome.kind !== job.kind) return keyReusedError(`a ${outcome.kind} request`);
-  if (outcome.requestHash !== undefined && job.requestHash !== undefined && outcome.requestHash !== job.requestHash) {
+export function requestMismatch(
+  first: { readonly kind: string; readonly requestHash?: string | undefined },
+  job: Pick<JobSubmitted, "kind" | "requestHash">,
+): BrokerError | undefined {
+  if (first.kind !== job.kind) return keyReusedError(`a ${first.kind} request`);
+  if (first.requestHash !== undefined && job.requestHash !== undefined && first.requestHash !== job.requestHash) {
     return keyReusedError("a different request");
   }
-  return outcome;
+  return undefined;
+}
+
+/** An outcome found under this request's key, or the 422 if another request asked for its job. */
+export function ofSameRequest(job: Pick<JobSubmitted, "kind" | "requestHash">, outcome: Outcome): Outcome {
+  if (typeof outcome !== "object" || outcome instanceof BrokerError) return outcome;
+  return requestMismatch(outcome, job) ?? outcome;
 }

@@ -2,7 +2,8 @@ import type { ServerResponse } from "node:http";
 import type { JobSubmitted, Names } from "@switchyard/contracts";
 import type { Clock, IngressBus } from "../deps.js";
 import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from "./await-outcome.js";
-import { ofSameRequest } from "./idempotency.js";
+import { readEarlierJob } from "./earlier-job.js";
+import { ofSameRequest, requestMismatch } from "./idempotency.js";
 import type { OutcomeInbox } from "./outcome-inbox.js";
 import { assertConnected, publishJob } from "./submit.js";
 
@@ -19,7 +20,7 @@ export interface WatchedJob<T> {
   /** What `alsoOpen` returned (a streaming request's token subscription). */
   readonly opened: T;
   /** The publish's ack; rejects with a 503 when JetStream did not take the job. */
-  readonly published: Promise<{ duplicate: boolean }>;
+  readonly published: Promise<{ duplicate: boolean; seq: number }>;
 }
 
 /**
@@ -48,10 +49,19 @@ const remainingMs = (ctx: SyncJobContext, job: JobSubmitted): number => Math.max
 
 /**
  * For a publish JetStream reported as a duplicate: the job is an earlier request's (same
- * Idempotency-Key), so its worker replies to that request's ingress. Follows the job's EVENTS
- * instead, subscribed before looking for an outcome stored already, so none slips between.
+ * Idempotency-Key; `seq` is its message), so its worker replies to that request's ingress.
+ * If that request asked something else, the answer is the 422 at once; otherwise follows the
+ * job's EVENTS, subscribed before looking for an outcome stored already, so none slips between.
  */
-export async function followEarlierJob(ctx: SyncJobContext, job: JobSubmitted, watch: OutcomeWatch): Promise<void> {
+export async function followEarlierJob(
+  ctx: SyncJobContext,
+  job: JobSubmitted,
+  watch: OutcomeWatch,
+  seq: number,
+): Promise<void> {
+  const earlier = await readEarlierJob(ctx.bus, ctx.names, seq);
+  const mismatch = earlier ? requestMismatch(earlier, job) : undefined;
+  if (mismatch) return watch.resolve(mismatch);
   const events = watchOutcome(ctx.bus.nc, ctx.names, job.id, remainingMs(ctx, job));
   void events.outcome.then((outcome) => {
     if (outcome !== "aborted") watch.resolve(outcome);
@@ -82,8 +92,8 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
   };
   response.once("close", onClose);
   try {
-    const { duplicate } = await published;
-    if (duplicate) await followEarlierJob(ctx, job, watch);
+    const { duplicate, seq } = await published;
+    if (duplicate) await followEarlierJob(ctx, job, watch, seq);
     let outcome = await watch.outcome;
     // Core subscriptions miss what is published while the connection is re-established after a
     // NATS restart; the stored terminal event is the authority before answering 504.

@@ -115,12 +115,12 @@ async function relay(
     const signals = createJobSignals(ctx.bus.nc, ctx.names, job.id);
     let jobEnded = false;
     try {
-      const { duplicate } = await published;
+      const { duplicate, seq } = await published;
       if (duplicate) {
         // An earlier request with the same Idempotency-Key owns the job and its token stream (whose
         // start we missed): follow the outcome instead and tell the whole answer at the end.
         feed.close();
-        await followEarlierJob(ctx, job, watch);
+        await followEarlierJob(ctx, job, watch, seq);
         return replay(ofSameRequest(job, await watch.outcome), replayChunks, sse, reply);
       }
       void watch.outcome.then(async (outcome) => {
