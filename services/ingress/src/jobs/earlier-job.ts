@@ -2,7 +2,7 @@ import { decodeJson } from "@switchyard/bus";
 import { BrokerError, JobSubmitted, markFinished, type JobRecord, type Names } from "@switchyard/contracts";
 import type { IngressBus } from "../deps.js";
 import { findStoredOutcome } from "./await-outcome.js";
-import { keyReusedError, ofSameRequest } from "./idempotency.js";
+import { keyReusedError, ofSameRequest, requestMismatch } from "./idempotency.js";
 import type { TrackedContext, TrackedSubmission } from "./tracked.js";
 
 /**
@@ -26,8 +26,12 @@ export async function reconcileEarlierJob(
   requestHash: string,
 ): Promise<JobRecord | null> {
   const earlier = await readEarlierJob(ctx.bus, ctx.names, seq);
-  if (earlier && earlier.id === input.id && !isThisRequest(earlier, input, requestHash)) {
-    await refuse(ctx, input, keyReusedError(earlier.tracked ? "a different request" : "a synchronous request"));
+  if (earlier && earlier.id === input.id) {
+    // A synchronous job never updates a record, so it cannot stand behind this one.
+    const mismatch = earlier.tracked
+      ? requestMismatch(earlier, { kind: input.kind, requestHash })
+      : keyReusedError("a synchronous request");
+    if (mismatch) await refuse(ctx, input, mismatch);
   }
   let ended;
   try {
@@ -39,12 +43,6 @@ export async function reconcileEarlierJob(
   const same = ofSameRequest({ kind: input.kind, requestHash }, ended);
   if (same instanceof BrokerError) await refuse(ctx, input, same);
   return (await ctx.statusStore.modify(input.tenant, input.id, markFinished(ended)).catch(() => null)) ?? null;
-}
-
-/** Jobs of an older ingress carry no fingerprint: a tracked one of the same kind is taken as this request's. */
-function isThisRequest(earlier: JobSubmitted, input: TrackedSubmission, requestHash: string): boolean {
-  if (earlier.requestHash !== undefined) return earlier.requestHash === requestHash;
-  return earlier.tracked === true && earlier.kind === input.kind;
 }
 
 async function refuse(ctx: TrackedContext, input: TrackedSubmission, error: BrokerError): Promise<never> {
