@@ -29,13 +29,12 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** One page of ids in the given order, after the cursor; the cursor need not exist any more (a deleted job). */
-export function paginate(ids: readonly string[], query: ListQuery): { ids: string[]; hasMore: boolean } {
+/** Every id after the cursor, in the given order; the cursor need not exist any more (a deleted job). */
+export function idsAfter(ids: readonly string[], query: Pick<ListQuery, "after" | "order">): string[] {
   const direction = query.order === "desc" ? -1 : 1;
   const sorted = [...ids].sort((a, b) => direction * compareIds(a, b));
   const after = query.after;
-  const rest = after === undefined ? sorted : sorted.filter((id) => direction * compareIds(id, after) > 0);
-  return { ids: rest.slice(0, query.limit), hasMore: rest.length > query.limit };
+  return after === undefined ? sorted : sorted.filter((id) => direction * compareIds(id, after) > 0);
 }
 
 export interface RecordPage {
@@ -43,7 +42,12 @@ export interface RecordPage {
   readonly hasMore: boolean;
 }
 
-/** The tenant's records for one page; `prefix` narrows the ids (`video_` for the Videos API). */
+/**
+ * The tenant's records for one page; `prefix` narrows the ids (`video_` for the Videos API).
+ * A removed job's key stays listed (its purge marker) until retention drops it, so the ids are
+ * read in order until `limit` records and one more are found: a page of deleted videos is
+ * skipped, not answered as an empty page with `has_more` and no cursor to go on from.
+ */
 export async function listRecords(
   ctx: TrackedContext,
   tenant: string,
@@ -51,10 +55,15 @@ export async function listRecords(
   prefix?: string,
 ): Promise<RecordPage> {
   const all = await fromStore(() => ctx.statusStore.listIds(tenant));
-  const page = paginate(prefix === undefined ? all : all.filter((id) => id.startsWith(prefix)), query);
-  // A job deleted between the listing and the read is left out.
-  const stored = await fromStore(() => Promise.all(page.ids.map((id) => ctx.statusStore.get(tenant, id))));
-  return { records: stored.flatMap((s) => (s ? [s.record] : [])), hasMore: page.hasMore };
+  const ids = idsAfter(prefix === undefined ? all : all.filter((id) => id.startsWith(prefix)), query);
+  const records: JobRecord[] = [];
+  for (let next = 0; records.length <= query.limit && next < ids.length;) {
+    const batch = ids.slice(next, next + query.limit + 1 - records.length);
+    next += batch.length;
+    const stored = await fromStore(() => Promise.all(batch.map((id) => ctx.statusStore.get(tenant, id))));
+    for (const entry of stored) if (entry) records.push(entry.record);
+  }
+  return { records: records.slice(0, query.limit), hasMore: records.length > query.limit };
 }
 
 /** The OpenAI list envelope with cursor fields. */

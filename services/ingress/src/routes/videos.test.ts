@@ -358,6 +358,52 @@ describe("GET /v1/videos", () => {
       await h2.close();
     }
   });
+
+  it("fills a page past deleted videos, so the official client's iteration reaches every video", async () => {
+    const h2 = await createTrackedHarness();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await h2.app.inject({
+          method: "POST",
+          url: "/v1/videos",
+          headers: AUTH_A,
+          payload: { prompt: `v${i}` },
+        });
+        ids.push(res.json<VideoObject>().id);
+      }
+      // The three newest are deleted: their keys stay listed (purge markers) until retention drops them.
+      for (const id of ids.slice(2)) {
+        const res = await h2.app.inject({ method: "DELETE", url: `/v1/videos/${id}`, headers: AUTH_A });
+        expect(res.statusCode).toBe(200);
+      }
+      const list = async (query: string) =>
+        (await h2.app.inject({ method: "GET", url: `/v1/videos${query}`, headers: AUTH_A })).json();
+      expect(await list("?limit=2")).toMatchObject({
+        data: [{ id: ids[1] }, { id: ids[0] }],
+        first_id: ids[1],
+        last_id: ids[0],
+        has_more: false,
+      });
+      expect(await list("?limit=1")).toMatchObject({ data: [{ id: ids[1] }], last_id: ids[1], has_more: true });
+      expect(await list(`?limit=1&after=${ids[1]}`)).toMatchObject({ data: [{ id: ids[0] }], has_more: false });
+      expect(await list("?order=asc&limit=2")).toMatchObject({
+        data: [{ id: ids[0] }, { id: ids[1] }],
+        has_more: false,
+      });
+
+      const app = h2.createApp();
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      const address = app.server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const client = new OpenAI({ apiKey: KEY_A, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+      const seen: string[] = [];
+      for await (const video of client.videos.list({ limit: 2 })) seen.push(video.id);
+      expect(seen).toEqual([ids[1], ids[0]]);
+    } finally {
+      await h2.close();
+    }
+  });
 });
 
 describe("DELETE /v1/videos/{id}", () => {
