@@ -17,6 +17,21 @@ const FILE_FIELD = "input_reference";
 const MAX_FIELD_BYTES = 256 * 1024;
 const MAX_FIELDS = 16;
 
+const PNG_SIGNATURE = Buffer.from("89504e470d0a1a0a", "hex");
+
+/**
+ * The type of a PNG, JPEG or WebP image (the reference images the Videos API takes) from its
+ * first bytes. The official Node client sends a file stream (`fs.createReadStream`, as OpenAI's
+ * guide does) or an untyped `toFile` as application/octet-stream, so the declared type alone
+ * would refuse an ordinary image.
+ */
+function sniffImageType(data: Buffer): string | undefined {
+  if (data.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return "image/png";
+  if (data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return "image/jpeg";
+  if (data.toString("latin1", 0, 4) === "RIFF" && data.toString("latin1", 8, 12) === "WEBP") return "image/webp";
+  return undefined;
+}
+
 /** Limits for `@fastify/multipart`: one file, a few short fields; the rest is refused while parsing. */
 export function videoFormLimits(maxFileBytes: number): FastifyMultipartBaseOptions["limits"] {
   return { fileSize: maxFileBytes, files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 };
@@ -54,13 +69,15 @@ export async function readVideoForm(request: FastifyRequest, maxFileBytes: numbe
           code: "unsupported_parameter",
         });
       }
-      if (!part.mimetype.startsWith("image/")) {
+      const data = await part.toBuffer();
+      const contentType = part.mimetype.startsWith("image/") ? part.mimetype : sniffImageType(data);
+      if (contentType === undefined) {
         throw new InvalidRequestError(`${FILE_FIELD} must be an image (got ${part.mimetype}).`, {
           param: FILE_FIELD,
           code: "invalid_file_type",
         });
       }
-      inputReference = { data: await part.toBuffer(), contentType: part.mimetype };
+      inputReference = { data, contentType };
     }
   } catch (error) {
     if ((error as { code?: unknown }).code === "FST_REQ_FILE_TOO_LARGE") {

@@ -1,4 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { decodeJson } from "@switchyard/bus";
@@ -201,6 +205,43 @@ describe("the Videos API through the official OpenAI client", () => {
     await expect(client.videos.retrieve(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     expect(await h.artifacts.info(`${created.id}/video.mp4`)).toBeNull();
     expect(await h.artifacts.info(`${created.id}/input_reference`)).toBeNull();
+  });
+});
+
+describe("the official client's file uploads", () => {
+  it("accepts an input_reference sent as application/octet-stream (a file stream), typed from its bytes", async () => {
+    const app = h.createApp();
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const client = new OpenAI({ apiKey: KEY_A, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-ref-"));
+    try {
+      await writeFile(join(dir, "ref.png"), PNG);
+      // As OpenAI's guide writes it; the client sends such a part as application/octet-stream.
+      const created = await client.videos.create({
+        prompt: "a kite",
+        input_reference: createReadStream(join(dir, "ref.png")),
+      });
+      expect(await h.artifacts.info(`${created.id}/input_reference`)).toMatchObject({ contentType: "image/png" });
+      const jpeg = Buffer.from("ffd8ffe000104a464946", "hex");
+      const fromBuffer = await client.videos.create({
+        prompt: "a kite",
+        input_reference: await toFile(jpeg, "ref.jpg"),
+      });
+      expect(await h.artifacts.info(`${fromBuffer.id}/input_reference`)).toMatchObject({ contentType: "image/jpeg" });
+      const notImage = client.videos.create({
+        prompt: "a kite",
+        input_reference: await toFile(Buffer.from("%PDF-1.7"), "a.png"),
+      });
+      await expect(notImage).rejects.toMatchObject({
+        status: 400,
+        param: "input_reference",
+        code: "invalid_file_type",
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
