@@ -58,7 +58,12 @@ describe("image jobs against NATS", () => {
       quality: "low",
       output_format: "png",
       background: "opaque",
-      usage: { input_tokens: 12, output_tokens: 4160, total_tokens: 4172 },
+      usage: {
+        input_tokens: 12,
+        input_tokens_details: { text_tokens: 12, image_tokens: 0 },
+        output_tokens: 4160,
+        total_tokens: 4172,
+      },
     });
     expect(Buffer.from((await h.artifacts.getBytes(`${job.id}/0.png`))!)).toEqual(Buffer.from(png(1)));
     expect(Buffer.from((await h.artifacts.getBytes(`${job.id}/1.png`))!)).toEqual(Buffer.from(png(2)));

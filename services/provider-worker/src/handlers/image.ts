@@ -23,10 +23,15 @@ export function imageArtifactName(jobId: string, index: number, contentType: str
   return `${jobId}/${index}.${EXTENSIONS[contentType] ?? "bin"}`;
 }
 
-/** The usage object of OpenAI's images response, from the chat-shaped usage the adapter maps to. */
+/**
+ * The usage object of OpenAI's images response, from the chat-shaped usage the adapter maps to.
+ * `input_tokens_details` is required in OpenAI's shape (the openai client types it so); a
+ * generation's only input is its text prompt, so every input token is a text token.
+ */
 function imagesUsage(usage: Usage): Record<string, unknown> {
   return {
     input_tokens: usage.prompt_tokens,
+    input_tokens_details: { text_tokens: usage.prompt_tokens, image_tokens: 0 },
     output_tokens: usage.completion_tokens,
     total_tokens: usage.total_tokens,
   };
