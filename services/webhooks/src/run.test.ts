@@ -5,6 +5,7 @@ import {
   connectBus,
   decodeJson,
   deleteNamespaceStreams,
+  encodeJson,
   openStatusStore,
   publishTerminal,
   type BusConnection,
@@ -303,6 +304,59 @@ describe("webhook dispatcher", () => {
     expect(attempts[0]!.error).toBe("the receiver answered HTTP 500");
     await settled(stack);
     expect(requestsTo(path)).toHaveLength(3);
+  });
+
+  it("does not deliver again a webhook queued again after its last attempt, nor number an attempt twice", async () => {
+    // A keyed job submitted again, or a job redelivered after its worker died, queues its
+    // webhook again; past JetStream's 2-minute duplicate window the copy is stored as a new
+    // message, which is what publishing it without a message id does here.
+    const requeue = (event: TerminalEvent) =>
+      bus.js.publish(stack.names.webhookSubject(event.jobId), encodeJson(event));
+    const deliveredJob = `job_${randomId(16)}`;
+    const delivered = terminal("completed", deliveredJob, `${receiver.url}/ok-${deliveredJob}`);
+    await stack.publish(delivered);
+    await eventually(() => (attemptsOf(stack, deliveredJob)[0]?.outcome === "delivered" ? true : undefined));
+    await settled(stack);
+    const gaveUpJob = `job_${randomId(16)}`;
+    const gaveUp = terminal("failed", gaveUpJob, `${receiver.url}/down-${gaveUpJob}`);
+    await stack.publish(gaveUp);
+    await eventually(() => (attemptsOf(stack, gaveUpJob)[2]?.outcome === "gave_up" ? true : undefined));
+    await settled(stack);
+
+    // A webhook whose attempts went on in a copy that never settled: the new copy's count is 1.
+    const resumedJob = `job_${randomId(16)}`;
+    const resumed = terminal("completed", resumedJob, `${receiver.url}/ok-${resumedJob}`);
+    const { version, jobId, tenant, kind, family, model, createdAt } = resumed;
+    const earlier: WebhookAttempted = {
+      ...{ version, jobId, tenant, kind, family, model, createdAt },
+      type: "webhook",
+      at: T0 + 2_000,
+      webhookId: `evt_${resumedJob.slice(4)}`,
+      attempt: 2,
+      url: resumed.webhook!.url,
+      eventType: "job.completed",
+      httpStatus: 503,
+      outcome: "failed",
+      error: "the receiver answered HTTP 503",
+      latencyMs: 3,
+      retryInMs: 50,
+    };
+    await bus.js.publish(stack.names.eventSubject(resumedJob, "webhook"), encodeJson(earlier));
+
+    await requeue(delivered);
+    await requeue(gaveUp);
+    await requeue(resumed);
+    await settled(stack);
+    expect(requestsTo(`/ok-${deliveredJob}`)).toHaveLength(1);
+    expect(requestsTo(`/down-${gaveUpJob}`)).toHaveLength(3);
+    expect(requestsTo(`/ok-${resumedJob}`)).toHaveLength(1);
+    // The ledger keys attempts by (job, webhook-id, attempt): a second "attempt 1" would be lost.
+    expect(attemptsOf(stack, deliveredJob).map((a) => [a.attempt, a.outcome])).toEqual([[1, "delivered"]]);
+    expect(attemptsOf(stack, gaveUpJob).map((a) => a.attempt)).toEqual([1, 2, 3]);
+    expect(attemptsOf(stack, resumedJob).map((a) => [a.attempt, a.outcome])).toEqual([
+      [2, "failed"],
+      [3, "delivered"],
+    ]);
   });
 
   it("gives up after the maximum number of attempts", async () => {

@@ -44,6 +44,7 @@ export async function run(config: WebhooksConfig, options: RunOptions = {}): Pro
     const statuses = await openStatusStore(bus, names);
     const consumer = createWebhookConsumer({
       js: bus.js,
+      streams: bus.jsm.streams,
       names,
       statuses,
       secrets: config.secrets,

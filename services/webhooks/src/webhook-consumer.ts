@@ -3,16 +3,16 @@ import { ZodError } from "zod";
 import { decodeJson, publishJson, type StatusStore } from "@switchyard/bus";
 import {
   JobEvent,
+  WebhookAttempted,
   eventMessageId,
   isTerminal,
   type JobRecord,
   type Names,
   type TerminalEvent,
-  type WebhookAttempted,
 } from "@switchyard/contracts";
 import type { Deliverer, DeliveryResult } from "./delivery.js";
 import type { Logger } from "./logger.js";
-import type { JetStreamClient, JsMsg } from "./nats-types.js";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "./nats-types.js";
 import { webhookEventId, webhookEventOf } from "./render.js";
 import { nextStep, type RetryPolicyConfig } from "./retry-policy.js";
 import { webhookHeaders } from "./signing.js";
@@ -20,6 +20,8 @@ import { webhookHeaders } from "./signing.js";
 export interface WebhookConsumerOptions {
   /** Where each attempt is published as a `webhook` event, for the ledger. */
   js: JetStreamClient;
+  /** Reads a job's last published attempt back from `EVENTS`. */
+  streams: Pick<JetStreamManager["streams"], "getMessage">;
   names: Names;
   /** The jobs' status records, rendered as the webhook's `data`. */
   statuses: Pick<StatusStore, "get">;
@@ -39,18 +41,19 @@ export interface WebhookConsumer {
 
 /**
  * Delivers the webhook of a terminal job event. One delivery of the event message is one
- * attempt: JetStream's delivery count is the attempt number, a failed attempt naks the message
- * with the backoff delay, and the last one (or a delivered one) acks it. JetStream therefore
+ * attempt: JetStream's delivery count is the attempt number (or the last published attempt's
+ * number plus one, when that is higher), a failed attempt naks the message with the backoff
+ * delay, and the last one (or a delivered one) acks it. JetStream therefore
  * holds every pending retry, and a restarted dispatcher carries on where the last one stopped.
  * Each attempt is published as a `webhook` event before the message is settled, so the ledger
  * sees every attempt; a crash in between means one more attempt, with the same `webhook-id`.
  *
  * @example
- * const consumer = createWebhookConsumer({ js, names, statuses, secrets, deliverer, policy, logger });
+ * const consumer = createWebhookConsumer({ js, streams: jsm.streams, names, statuses, secrets, deliverer, policy, logger });
  * await startConsumeLoop(jsConsumer, { concurrency: 64, spanName: "deliver webhook", handle: consumer.handle });
  */
 export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookConsumer {
-  const { js, names, statuses, secrets, deliverer, policy, logger } = options;
+  const { js, streams, names, statuses, secrets, deliverer, policy, logger } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
 
@@ -75,6 +78,18 @@ export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookC
     } catch (error) {
       if (!(error instanceof ZodError)) throw error;
       logger.warn(`job ${event.jobId}: unreadable status record; the webhook is rendered from its event`);
+      return null;
+    }
+  };
+
+  /** The job's last attempt as published (the stream keeps it 7 days); null if none or unreadable. */
+  const lastAttemptOf = async (jobId: string): Promise<WebhookAttempted | null> => {
+    const stored = await streams.getMessage(names.eventsStream, { last_by_subj: names.eventSubject(jobId, "webhook") });
+    if (!stored) return null;
+    try {
+      const parsed = WebhookAttempted.safeParse(decodeJson(stored.data));
+      return parsed.success ? parsed.data : null;
+    } catch {
       return null;
     }
   };
@@ -105,8 +120,19 @@ export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookC
         msg.ack();
         return;
       }
-      const number = msg.info.deliveryCount;
       const webhookId = webhookEventId(event.jobId);
+      // The webhook may be queued again once its last attempt is past: a keyed job submitted
+      // again, or a job redelivered after it finished, queues it anew, and past JetStream's
+      // duplicate window that is a second message, whose delivery count starts at 1 again (as
+      // nats-server 2.9 may also restart it after a crash). The attempts already published
+      // decide instead: nothing is sent twice once an attempt ended the webhook, and numbers
+      // (the ledger's key) go on from the last attempt's.
+      const last = await lastAttemptOf(event.jobId);
+      if (last?.webhookId === webhookId && last.outcome !== "failed") {
+        msg.ack();
+        return;
+      }
+      const number = Math.max(msg.info.deliveryCount, last?.webhookId === webhookId ? last.attempt + 1 : 1);
       const { url } = event.webhook;
       const result = await attempt(event, url, webhookId);
       const step = nextStep(result, number, policy, random);
