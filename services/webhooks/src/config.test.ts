@@ -35,6 +35,14 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("takes a secret for every tenant name the ingress accepts, and for no other", () => {
+    const config = loadConfig({ SWITCHYARD_WEBHOOK_SECRETS: `_ops=${ACME},-team_2=${GLOBEX}` });
+    expect([...config.secrets.keys()]).toEqual(["_ops", "-team_2"]);
+    expect(() => loadConfig({ SWITCHYARD_WEBHOOK_SECRETS: `acme.eu=${ACME}` })).toThrow(
+      /entry 1: the tenant must match/,
+    );
+  });
+
   it("starts in production without secrets (webhooks then give up), and never with the dev secret", () => {
     const config = loadConfig({ SWITCHYARD_ENV: "production" });
     expect(config.devSecretActive).toBe(false);

@@ -14,7 +14,8 @@ const Flag = z
 
 const count = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** The ingress's rule for tenant names (its config.ts): a secret can be set for every tenant there is. */
+const TENANT = /^[A-Za-z0-9_-]{1,64}$/;
 
 const Env = z.object({
   // Where JetStream lives; a comma-separated list names several servers of one cluster.
