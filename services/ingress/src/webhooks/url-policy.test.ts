@@ -71,6 +71,13 @@ describe("assertWebhookUrlAllowed", () => {
     expect((await refusal("https://nowhere.example.com/")).message).toMatch(/could not be resolved/);
   });
 
+  it("refuses credentials in the URL, which the dispatcher would refuse at every attempt", async () => {
+    expect((await refusal("https://user:secret@hooks.example.com/in")).message).toMatch(/credentials/);
+    expect((await refusal("https://user@hooks.example.com/in")).message).toMatch(/credentials/);
+    const allowed = { allowPrivate: true, resolve: () => Promise.reject(new Error("must not resolve")) };
+    expect((await refusal("http://user:pw@127.0.0.1/hook", allowed)).message).toMatch(/credentials/);
+  });
+
   it("answers 503 when the resolver itself fails", async () => {
     expect(await refusal("https://flaky.example.com/")).toBeInstanceOf(ServiceUnavailableError);
   });

@@ -23,7 +23,7 @@ function refuse(message: string): InvalidRequestError {
 }
 
 /**
- * Checks a webhook URL before the job is accepted: http(s) only, and unless `allowPrivate`, the
+ * Checks a webhook URL before the job is accepted: http(s) only, no credentials, and unless `allowPrivate`, the
  * host must not be, or resolve to, an address inside a private network (every address it
  * resolves to is checked, since any one of them may be used). The dispatcher must check the
  * address it connects to again: DNS can answer differently at delivery time.
@@ -41,6 +41,8 @@ export async function assertWebhookUrlAllowed(url: string, policy: WebhookUrlPol
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw refuse("The webhook URL must use http or https.");
   }
+  // The dispatcher refuses them at every attempt (a secret in a URL ends up in logs): say so now.
+  if (parsed.username || parsed.password) throw refuse("The webhook URL must not hold credentials.");
   if (policy.allowPrivate) return;
 
   // URL has already normalised IPv4 spellings (`http://2130706433/` is 127.0.0.1).
