@@ -27,17 +27,24 @@ describe("isPrivateAddress", () => {
     "::ffff:169.254.169.254",
     "64:ff9b::a00:1",
     "::127.0.0.1",
+    "2002:7f00:1::1", // 6to4 to 127.0.0.1
+    "2002:a9fe:a9fe::", // 6to4 to 169.254.169.254
     "not-an-address",
   ])("refuses %s", (address) => {
     expect(isPrivateAddress(address)).toBe(true);
   });
 
-  it.each(["93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"])(
-    "allows %s",
-    (address) => {
-      expect(isPrivateAddress(address)).toBe(false);
-    },
-  );
+  it.each([
+    "93.184.215.14",
+    "8.8.8.8",
+    "172.32.0.1",
+    "100.128.0.1",
+    "2606:4700::1111",
+    "::ffff:8.8.8.8",
+    "2002:808:808::1",
+  ])("allows %s", (address) => {
+    expect(isPrivateAddress(address)).toBe(false);
+  });
 });
 
 describe("checkDestination", () => {

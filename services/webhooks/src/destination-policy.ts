@@ -62,17 +62,23 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return blocked.check(address, "ipv4");
   if (family !== 6) return true; // not an address at all: never a safe destination
-  const mapped = mappedIpv4(address);
+  const mapped = embeddedIpv4(address);
   if (mapped !== undefined) return blocked.check(mapped, "ipv4");
   return blocked.check(address, "ipv6");
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, in any spelling). */
-function mappedIpv4(address: string): string | undefined {
+/**
+ * The IPv4 address an IPv6 address reaches: an IPv4-mapped one (`::ffff:a.b.c.d`, in any
+ * spelling), or a 6to4 one (`2002:AABB:CCDD::/48` tunnels to AA.BB.CC.DD), as the ingress's
+ * check reads them.
+ */
+function embeddedIpv4(address: string): string | undefined {
   const words = ipv6Words(address);
-  if (!words || words.slice(0, 5).some((w) => w !== 0) || words[5] !== 0xffff) return undefined;
-  const [high, low] = [words[6]!, words[7]!];
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+  if (!words) return undefined;
+  const dotted = (high: number, low: number) => [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+  if (words[0] === 0x2002) return dotted(words[1]!, words[2]!);
+  if (words.slice(0, 5).some((w) => w !== 0) || words[5] !== 0xffff) return undefined;
+  return dotted(words[6]!, words[7]!);
 }
 
 /** The eight 16-bit words of an IPv6 address (one `isIP` accepted). */
