@@ -1,11 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { trace } from "@opentelemetry/api";
-import { ChatCompletionRequest, createJobId } from "@switchyard/contracts";
+import { ChatCompletionRequest } from "@switchyard/contracts";
 import type { IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
-import { useJobIdAsRequestId } from "../request-id.js";
 import { resolveModel } from "../jobs/resolve-model.js";
-import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
+import { identifyJob } from "../jobs/job-identity.js";
 import { buildJob } from "../jobs/submit.js";
 import { runJobSync, type SyncJobContext } from "../jobs/run-sync.js";
 import { replyWithOutcome } from "../jobs/reply-outcome.js";
@@ -32,10 +30,7 @@ export function registerChatCompletionRoutes(app: FastifyInstance, deps: Ingress
     const body = parseBody(ChatCompletionRequest, request.body);
     const model = resolveModel(deps.catalog, body.model, "chat");
 
-    const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
-    const id = idempotencyKey === undefined ? createJobId() : idempotentJobId(request.tenant, idempotencyKey);
-    useJobIdAsRequestId(reply, id);
-    trace.getActiveSpan()?.setAttribute("switchyard.job_id", id);
+    const { id, idempotencyKey } = identifyJob(request, reply, "job", ctx.clock.now());
 
     const job = buildJob({
       id,

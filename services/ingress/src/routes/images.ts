@@ -1,13 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { trace } from "@opentelemetry/api";
 import type { ArtifactStore } from "@switchyard/bus";
 import type { Catalog, Model } from "@switchyard/catalog";
-import { ImageGenerationRequest, InvalidRequestError, createJobId } from "@switchyard/contracts";
+import { ImageGenerationRequest, InvalidRequestError } from "@switchyard/contracts";
 import type { IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
-import { useJobIdAsRequestId } from "../request-id.js";
 import { resolveModel } from "../jobs/resolve-model.js";
-import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
+import { identifyJob } from "../jobs/job-identity.js";
 import { buildJob } from "../jobs/submit.js";
 import { runJobSync, type SyncJobContext } from "../jobs/run-sync.js";
 import { replyWithOutcome } from "../jobs/reply-outcome.js";
@@ -52,10 +50,7 @@ export function registerImageRoutes(
       body.model === undefined ? defaultImageModel(deps.catalog) : resolveModel(deps.catalog, body.model, "image");
     const format = body.response_format ?? defaultFormat(model);
 
-    const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
-    const id = idempotencyKey === undefined ? createJobId() : idempotentJobId(request.tenant, idempotencyKey);
-    useJobIdAsRequestId(reply, id);
-    trace.getActiveSpan()?.setAttribute("switchyard.job_id", id);
+    const { id, idempotencyKey } = identifyJob(request, reply, "job", ctx.clock.now());
 
     const job = buildJob({
       id,

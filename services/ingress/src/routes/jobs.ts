@@ -1,17 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { trace } from "@opentelemetry/api";
-import {
-  BrokerError,
-  JobCreateRequest,
-  KIND_OF_JOB_TYPE,
-  createJobId,
-  type JobObject,
-  type JobRecord,
-} from "@switchyard/contracts";
+import { BrokerError, JobCreateRequest, KIND_OF_JOB_TYPE, type JobObject, type JobRecord } from "@switchyard/contracts";
 import type { IngressDeps } from "../deps.js";
 import { parseBody } from "../validation.js";
-import { useJobIdAsRequestId } from "../request-id.js";
-import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
+import { identifyJob } from "../jobs/job-identity.js";
 import { getRecordOr404, parseJobIdParam, submitTrackedJob, type TrackedContext } from "../jobs/tracked.js";
 import { parseTrackedRequest } from "../jobs/tracked-request.js";
 import { cancelTrackedJob } from "../jobs/tracked-cancel.js";
@@ -70,13 +61,7 @@ function registerRoutes(app: FastifyInstance, deps: IngressDeps, ctx: TrackedCon
     const { model, request: jobRequest } = parseTrackedRequest(kind, body.body, deps.catalog, "body");
     if (body.webhook) await assertWebhookUrlAllowed(body.webhook.url, policy);
 
-    const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
-    const id =
-      idempotencyKey === undefined
-        ? createJobId("job", ctx.clock.now())
-        : idempotentJobId(request.tenant, idempotencyKey, "job");
-    useJobIdAsRequestId(reply, id);
-    trace.getActiveSpan()?.setAttribute("switchyard.job_id", id);
+    const { id, idempotencyKey } = identifyJob(request, reply, "job", ctx.clock.now());
 
     const record = await submitTrackedJob(ctx, {
       id,

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import multipart from "@fastify/multipart";
-import { trace } from "@opentelemetry/api";
-import { TERMINAL_JOB_STATUSES, VideoResult, createJobId, type JobRecord } from "@switchyard/contracts";
+import { TERMINAL_JOB_STATUSES, VideoResult, type JobRecord } from "@switchyard/contracts";
 import type { IngressDeps } from "../deps.js";
-import { useJobIdAsRequestId } from "../request-id.js";
-import { idempotentJobId, readIdempotencyKey } from "../jobs/idempotency.js";
+import { identifyJob } from "../jobs/job-identity.js";
 import { fromStore, getRecordOr404, submitTrackedJob, type TrackedContext } from "../jobs/tracked.js";
 import { parseTrackedRequest } from "../jobs/tracked-request.js";
 import { cancelTrackedJob } from "../jobs/tracked-cancel.js";
@@ -29,13 +27,7 @@ export function registerVideoRoutes(app: FastifyInstance, deps: IngressDeps, ctx
     allowEmptyJsonBody(scope);
 
     scope.post("/v1/videos", async (request, reply) => {
-      const idempotencyKey = readIdempotencyKey(request.headers["idempotency-key"]);
-      const id =
-        idempotencyKey === undefined
-          ? createJobId("video", ctx.clock.now())
-          : idempotentJobId(request.tenant, idempotencyKey, "video");
-      useJobIdAsRequestId(reply, id);
-      trace.getActiveSpan()?.setAttribute("switchyard.job_id", id);
+      const { id, idempotencyKey } = identifyJob(request, reply, "video", ctx.clock.now());
 
       const form = request.isMultipart()
         ? await readVideoForm(request, maxFileBytes)
