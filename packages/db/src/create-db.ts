@@ -21,8 +21,9 @@ export interface CreateDbOptions {
   /** Shown in `pg_stat_activity`. */
   applicationName?: string;
   /**
-   * Errors of idle pooled connections (a restarted server). The pool drops the broken
-   * connection and opens a new one on the next query; without a listener, Node would crash.
+   * Errors of pooled connections, idle or checked out (a restarted server ends every one).
+   * The pool drops the broken connection and opens a new one on the next query; without a
+   * listener, Node would crash.
    */
   onError?: (error: Error) => void;
 }
@@ -72,7 +73,21 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
     types,
   });
-  pool.on("error", (error) => options.onError?.(error));
+  // Each client reports its own errors, checked out or not: the pool listens to idle clients
+  // only, and a checked-out one that has no statement running (between two, or the instant
+  // after one answered, before its release) would emit an 'error' nobody hears, which throws.
+  // A statement running gets the error itself; the broken client is dropped at its release.
+  // Reported once per connection: a lost one emits its cause, then the socket's end.
+  pool.on("connect", (client) => {
+    let reported = false;
+    client.on("error", (error) => {
+      if (reported) return;
+      reported = true;
+      options.onError?.(error);
+    });
+  });
+  // An idle client's error, already reported by the client's own listener above.
+  pool.on("error", () => undefined);
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparedStatementPool(pool) }),
   });

@@ -37,7 +37,7 @@ export async function run(config: LedgerConfig, options: RunOptions): Promise<Ru
     max: 6,
     applicationName: "switchyard-ledger",
     preparedStatements: config.preparedStatements,
-    onError: (error) => log(`ledger: idle PostgreSQL connection lost: ${error.message}`),
+    onError: (error) => log(`ledger: PostgreSQL connection lost: ${error.message}`),
   });
   try {
     if (config.migrate) {
