@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startStack, type Stack } from "./support/stack.js";
+import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
 import { startOtlpReceiver, type ReceivedSpan } from "./support/otlp-receiver.js";
 
 // One request, one trace: the spans the three services export over OTLP/HTTP share one trace
@@ -78,4 +78,35 @@ it("links ingress, publish, worker, upstream call, completion event and ledger w
     expect(parent?.service).toBe("provider-worker");
     expect(parent?.kind).toBe(PRODUCER);
   }
+}, 60_000);
+
+it("records a job cancelled before it ran under its own trace, not the cancel request's", async () => {
+  // This stack runs no video worker: the job stays queued until it is cancelled.
+  const headers = { authorization: `Bearer ${DEV_KEY}`, "content-type": "application/json" };
+  const submitted = await fetch(`${stack.ingressUrl}/v1/jobs`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ type: "video.generation", body: { model: "sora-2", prompt: "a queued fox" } }),
+  });
+  expect(submitted.status).toBe(202);
+  const jobId = submitted.headers.get("x-request-id")!;
+  const cancel = await fetch(`${stack.ingressUrl}/v1/jobs/${jobId}/cancel`, { method: "POST", headers });
+  expect(cancel.status).toBe(200);
+
+  const [row] = await stack.waitForRows<{ trace_id: string; status: string }>(
+    "select trace_id, status from jobs where id = $1",
+    [jobId],
+    (rows) => rows.length === 1,
+  );
+  expect(row!.status).toBe("cancelled");
+  // Only the submission's server span names the job (the cancel request's is another trace).
+  let submit: ReceivedSpan | undefined;
+  for (const deadline = Date.now() + 15_000; !submit && Date.now() < deadline;) {
+    submit = receiver.spans.find(
+      (s) => s.service === "ingress" && s.kind === SERVER && s.attributes["switchyard.job_id"] === jobId,
+    );
+    if (!submit) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(submit, "the submission's server span").toBeDefined();
+  expect(row!.trace_id).toBe(submit!.traceId);
 }, 60_000);

@@ -17,7 +17,7 @@ export type { PublishOptions } from "./publish.js";
 export { findTerminalMessage, publishTerminal, queueWebhook, replyTerminal } from "./terminal.js";
 export { startConsumeLoop, pullExpiresMs } from "./consume.js";
 export type { ConsumeLoop, ConsumeLoopOptions } from "./consume.js";
-export { injectTraceContext, extractTraceContext } from "./trace-headers.js";
+export { injectTraceContext, extractTraceContext, captureTraceContext, restoreTraceContext } from "./trace-headers.js";
 export { encodeJson, decodeJson } from "./codec.js";
 export { createStatusStore, openStatusStore } from "./status-store.js";
 export type { StatusStore, StoredRecord } from "./status-store.js";

@@ -19,6 +19,21 @@ export function injectTraceContext(headers: MsgHdrs = createHeaders(), ctx: Cont
   return headers;
 }
 
+/**
+ * The trace context of `ctx` as a plain W3C carrier (`traceparent`, `tracestate`), to keep with
+ * data that outlives the request, such as a job's status record; empty with tracing off.
+ */
+export function captureTraceContext(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The context a carrier from `captureTraceContext` names, on top of `base`. */
+export function restoreTraceContext(carrier: Record<string, string>, base: Context = context.active()): Context {
+  return propagation.extract(base, carrier);
+}
+
 /** The trace context a publisher left in a message's headers, or the active one if none. */
 export function extractTraceContext(headers: MsgHdrs | undefined, base: Context = context.active()): Context {
   return propagation.extract(base, headers, getter);

@@ -102,6 +102,12 @@ export const JobRecord = z.object({
   jobsSeq: z.number().int().nullable(),
   /** The upstream's id for a long-running task, saved as soon as it is known. */
   upstreamTaskId: z.string().nullable(),
+  /**
+   * The submission's W3C trace context (`traceparent`, `tracestate`), so what the ingress
+   * publishes for the job later, such as the `cancelled` event of a job cancelled before it
+   * ran, joins the job's trace rather than the cancel request's. Absent with tracing off.
+   */
+  traceContext: z.record(z.string(), z.string()).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 

@@ -1,4 +1,5 @@
-import { encodeJson, publishCore, publishTerminal } from "@switchyard/bus";
+import { ROOT_CONTEXT, context, trace } from "@opentelemetry/api";
+import { encodeJson, publishCore, publishTerminal, restoreTraceContext } from "@switchyard/bus";
 import {
   JobNotFoundError,
   ServiceUnavailableError,
@@ -39,7 +40,15 @@ export async function cancelTrackedJob(ctx: TrackedContext, tenant: string, id: 
     const request: CancelRequest = { reason: "client" };
     publishCore(ctx.bus.nc, ctx.names.cancelSubject(id), encodeJson(request));
     if (record.startedAt === null) {
-      await publishTerminal(ctx.bus.publisher, ctx.names, cancelledEvent(record, at), { "switchyard.job_id": id });
+      // The event joins the job's trace (the ledger row's trace_id), linked from this request's.
+      const jobContext = record.traceContext ? restoreTraceContext(record.traceContext, ROOT_CONTEXT) : undefined;
+      const jobSpan = jobContext && trace.getSpanContext(jobContext);
+      if (jobSpan) trace.getActiveSpan()?.addLink({ context: jobSpan });
+      const event = cancelledEvent(record, at);
+      const attributes = { "switchyard.job_id": id };
+      await context.with(jobContext ?? context.active(), () =>
+        publishTerminal(ctx.bus.publisher, ctx.names, event, attributes),
+      );
     }
   } catch (cause) {
     throw new ServiceUnavailableError(

@@ -1,4 +1,4 @@
-import type { ArtifactStore, StatusStore } from "@switchyard/bus";
+import { captureTraceContext, type ArtifactStore, type StatusStore } from "@switchyard/bus";
 import type { Model } from "@switchyard/catalog";
 import {
   JOB_ID_PATTERN,
@@ -131,7 +131,7 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
     }
   }
   // A key names one request: the same kind, model, body, webhook and metadata.
-  if (keyed && !created && recordFingerprint(current.record) !== recordFingerprint(newRecord(input, 0))) {
+  if (keyed && !created && recordFingerprint(current.record) !== submissionFingerprint(input)) {
     const kind = current.record.kind;
     throw keyReusedError(kind === input.kind ? "a different request" : `a ${kind} job`);
   }
@@ -175,12 +175,19 @@ function recordFingerprint(record: JobRecord): string {
   return requestFingerprint({ api: "tracked", kind, model, request, webhook, metadata });
 }
 
+/** The same fingerprint, of a submission (as its record would keep it). */
+function submissionFingerprint(input: TrackedSubmission): string {
+  const { kind, request } = input;
+  const extras = { webhook: input.webhook ?? null, metadata: input.metadata ?? null };
+  return requestFingerprint({ api: "tracked", kind, model: input.model.id, request, ...extras });
+}
+
 function isUnacked(record: JobRecord): boolean {
   return record.status === "queued" && record.jobsSeq === null;
 }
 
 function newRecord(input: TrackedSubmission, now: number): JobRecord {
-  return {
+  const record: JobRecord = {
     version: 1,
     id: input.id,
     tenant: input.tenant,
@@ -201,6 +208,9 @@ function newRecord(input: TrackedSubmission, now: number): JobRecord {
     jobsSeq: null,
     upstreamTaskId: null,
   };
+  const traceContext = captureTraceContext();
+  if (Object.keys(traceContext).length > 0) record.traceContext = traceContext;
+  return record;
 }
 
 /** The job message of a record; its deadline counts from the record's creation. */
