@@ -359,19 +359,21 @@ describe("GET /v1/videos/{id}/content", () => {
 });
 
 describe("GET /v1/videos", () => {
+  /** Creates `count` videos of tenant A (prompts v0, v1, …), oldest first. */
+  const createVideos = async (h2: TrackedHarness, count: number): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const payload = { prompt: `v${i}` };
+      const res = await h2.app.inject({ method: "POST", url: "/v1/videos", headers: AUTH_A, payload });
+      ids.push(res.json<VideoObject>().id);
+    }
+    return ids;
+  };
+
   it("lists only the tenant's videos, newest first or oldest first, with a cursor", async () => {
     const h2 = await createTrackedHarness();
     try {
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const res = await h2.app.inject({
-          method: "POST",
-          url: "/v1/videos",
-          headers: AUTH_A,
-          payload: { prompt: `v${i}` },
-        });
-        ids.push(res.json<VideoObject>().id);
-      }
+      const ids = await createVideos(h2, 3);
       await h2.app.inject({
         method: "POST",
         url: "/v1/jobs",
@@ -403,16 +405,7 @@ describe("GET /v1/videos", () => {
   it("fills a page past deleted videos, so the official client's iteration reaches every video", async () => {
     const h2 = await createTrackedHarness();
     try {
-      const ids: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        const res = await h2.app.inject({
-          method: "POST",
-          url: "/v1/videos",
-          headers: AUTH_A,
-          payload: { prompt: `v${i}` },
-        });
-        ids.push(res.json<VideoObject>().id);
-      }
+      const ids = await createVideos(h2, 5);
       // The three newest are deleted: their keys stay listed (purge markers) until retention drops them.
       for (const id of ids.slice(2)) {
         const res = await h2.app.inject({ method: "DELETE", url: `/v1/videos/${id}`, headers: AUTH_A });
