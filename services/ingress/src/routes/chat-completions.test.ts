@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOB_ID_PATTERN, type JobSubmitted } from "@switchyard/contracts";
@@ -344,5 +345,33 @@ describe("POST /v1/chat/completions: Idempotency-Key", () => {
     const res = await post(chatBody(), { "idempotency-key": "k".repeat(300) });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe("invalid_idempotency_key");
+  });
+
+  it("400s a repeated Idempotency-Key header over real HTTP, which Node would join into one key", async () => {
+    const { port } = new URL(await h.listen());
+    const before = h.published.length;
+    const payload = JSON.stringify(chatBody());
+    const head = [
+      "POST /v1/chat/completions HTTP/1.1",
+      "Host: x",
+      "Connection: close",
+      "Content-Type: application/json",
+      `Content-Length: ${Buffer.byteLength(payload)}`,
+      `Authorization: ${AUTH_A.authorization}`,
+      // Two headers of one name: an object of headers could not send them.
+      "Idempotency-Key: a",
+      "Idempotency-Key: b",
+    ];
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      let text = "";
+      socket.on("data", (chunk) => (text += chunk.toString("utf8")));
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+      socket.end(`${head.join("\r\n")}\r\n\r\n${payload}`);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"invalid_idempotency_key"');
+    expect(h.published.length).toBe(before);
   });
 });
