@@ -21,9 +21,9 @@ const PNG_SIGNATURE = Buffer.from("89504e470d0a1a0a", "hex");
 
 /**
  * The type of a PNG, JPEG or WebP image (the reference images the Videos API takes) from its
- * first bytes. The official Node client sends a file stream (`fs.createReadStream`, as OpenAI's
- * guide does) or an untyped `toFile` as application/octet-stream, so the declared type alone
- * would refuse an ordinary image.
+ * first bytes, which decide rather than the declared type: the official Node client sends a
+ * file stream (`fs.createReadStream`, as OpenAI's guide does) or an untyped `toFile` as
+ * application/octet-stream, and a declared `image/png` may hold anything.
  */
 function sniffImageType(data: Buffer): string | undefined {
   if (data.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return "image/png";
@@ -54,6 +54,13 @@ export async function readVideoForm(request: FastifyRequest, maxFileBytes: numbe
             code: "invalid_value",
           });
         }
+        // `input_reference[image_url]` and the like: only an uploaded file may be the reference.
+        if (part.fieldname.startsWith(FILE_FIELD)) {
+          throw new InvalidRequestError(`Send ${FILE_FIELD} as an image file, not as the field '${part.fieldname}'.`, {
+            param: part.fieldname,
+            code: "unsupported_parameter",
+          });
+        }
         if (part.fieldname in fields) {
           throw new InvalidRequestError(`The field '${part.fieldname}' is repeated.`, {
             param: part.fieldname,
@@ -70,9 +77,11 @@ export async function readVideoForm(request: FastifyRequest, maxFileBytes: numbe
         });
       }
       const data = await part.toBuffer();
-      const contentType = part.mimetype.startsWith("image/") ? part.mimetype : sniffImageType(data);
+      // The bytes decide, whatever the part declares: a PDF sent as image/png would otherwise
+      // reach the upstream (and be billed or refused there).
+      const contentType = sniffImageType(data);
       if (contentType === undefined) {
-        throw new InvalidRequestError(`${FILE_FIELD} must be an image (got ${part.mimetype}).`, {
+        throw new InvalidRequestError(`${FILE_FIELD} must be a PNG, JPEG or WebP image (got ${part.mimetype}).`, {
           param: FILE_FIELD,
           code: "invalid_file_type",
         });

@@ -118,6 +118,17 @@ describe("POST /v1/videos", () => {
         "input_reference",
       ],
       [form((f) => f.append("other_file", new Blob([PNG], { type: "image/png" }), "x.png")), 400, "other_file"],
+      // Declared an image, but the bytes are not one.
+      [
+        form((f) => f.append("input_reference", new Blob(["%PDF-1.7"], { type: "image/png" }), "a.png")),
+        400,
+        "input_reference",
+      ],
+      [
+        form((f) => f.append("input_reference[image_url]", "https://example.com/a.png")),
+        400,
+        "input_reference[image_url]",
+      ],
       [form((f) => f.append("prompt", "again")), 400, "prompt"],
     ];
     for (const [payload, status, param] of cases) {
