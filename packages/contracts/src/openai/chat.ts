@@ -21,9 +21,10 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 export const ChatCompletionRequest = z.looseObject({
   model: z.string().min(1),
   messages: z.array(ChatMessage).min(1),
-  stream: z.boolean().optional(),
+  // OpenAI takes null for these as for every optional field, and clients send it (`n: null`).
+  stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  n: z.number().int().min(1).max(1).optional(),
+  n: z.number().int().min(1).max(1).nullable().optional(),
   max_tokens: z.number().int().positive().nullable().optional(),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),

@@ -129,6 +129,14 @@ describe("POST /v1/chat/completions: answers", () => {
     expect(jobSeen(String(res.headers["x-request-id"]))?.request).toEqual(body);
   });
 
+  it("takes null for the fields OpenAI lets clients send as null (n, stream), answering as JSON", async () => {
+    const body = chatBody({ n: null, stream: null, stream_options: null, max_tokens: null, temperature: null });
+    const res = await post(body);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(jobSeen(String(res.headers["x-request-id"]))?.request).toEqual(body);
+  });
+
   it("serves a model whose id has a slash", async () => {
     const res = await post(chatBody({ model: "acme/llama-3.1-8b" }));
     expect(res.statusCode).toBe(200);
