@@ -33,6 +33,12 @@ describe("validateCompletion", () => {
     ).not.toThrow();
   });
 
+  it("accepts an audio answer, whose text is in audio.transcript and content null (modalities: audio)", () => {
+    const audio = { id: "audio_1", data: "UklGRg==", expires_at: 1719171600, transcript: "Hello." };
+    const validated = validateCompletion(completion({ message: { role: "assistant", content: null, audio } }));
+    expect(validated.choices[0]?.message).toMatchObject({ content: null, audio });
+  });
+
   it.each([
     ["empty", { message: { role: "assistant", content: "" } }, "upstream returned empty output"],
     ["blank", { message: { role: "assistant", content: "  \n" } }, "upstream returned empty output"],

@@ -14,7 +14,7 @@ function hasItems(value: unknown): boolean {
 
 /**
  * Checks an upstream answer already mapped to the OpenAI shape before anyone sees it: at least
- * one choice, every choice with text, a refusal or tool calls, and a finish reason from the
+ * one choice, every choice with text, a refusal, tool calls or audio, and a finish reason from the
  * known set. Anything else is an `UnusableOutputError`, which the worker treats as a reason to
  * retry or fall back (an empty answer from one route is often fine from the next).
  *
@@ -42,7 +42,9 @@ export function validateCompletion(candidate: unknown, httpStatus = 200): ChatCo
       hasText(message?.content) ||
       hasText(message?.refusal) ||
       hasItems(message?.tool_calls) ||
-      message?.function_call != null;
+      message?.function_call != null ||
+      // An audio answer (`modalities: ["text", "audio"]`) has its words in audio.transcript, content null.
+      message?.audio != null;
     if (!usable) throw unusable("upstream returned empty output");
   }
   const parsed = ChatCompletion.safeParse(candidate);
