@@ -36,6 +36,22 @@ describe("toAnthropicRequest", () => {
     });
   });
 
+  it("sends an assistant's refusal part (as OpenAI accepts in assistant content) as its text", () => {
+    const request = {
+      model: "m",
+      messages: [
+        { role: "user" as const, content: "help me" },
+        { role: "assistant" as const, content: [{ type: "refusal", refusal: "I can't help with that." }] },
+        { role: "user" as const, content: "why?" },
+      ],
+    };
+    expect(toAnthropicRequest(request, "u").messages).toEqual([
+      { role: "user", content: "help me" },
+      { role: "assistant", content: [{ type: "text", text: "I can't help with that." }] },
+      { role: "user", content: "why?" },
+    ]);
+  });
+
   it("refuses content it cannot translate instead of dropping it", () => {
     const request = {
       model: "m",

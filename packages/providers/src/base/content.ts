@@ -6,8 +6,8 @@ export type ContentPart =
   | { type: "image"; url: string; data: { mediaType: string; base64: string } | undefined };
 
 /**
- * The parts of an OpenAI message `content` (a string or an array of parts). Text and image
- * parts translate to every dialect; other kinds (audio, files) are refused with a 400 naming
+ * The parts of an OpenAI message `content` (a string or an array of parts). Text, refusal and
+ * image parts translate to every dialect; other kinds (audio, files) are refused with a 400 naming
  * the part, rather than dropped, so a client never gets an answer to half its prompt.
  */
 export function contentParts(content: ChatMessage["content"], param: string): ContentPart[] {
@@ -15,6 +15,10 @@ export function contentParts(content: ChatMessage["content"], param: string): Co
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
   return content.map((part, index): ContentPart => {
     if (part.type === "text" && typeof part.text === "string") return { type: "text", text: part.text };
+    // An assistant turn that refused carries its words in a `refusal` part; other dialects have
+    // no such part, and the refusal is what the assistant said.
+    const refusal = (part as { refusal?: unknown }).refusal;
+    if (part.type === "refusal" && typeof refusal === "string") return { type: "text", text: refusal };
     if (part.type === "image_url") {
       const imageUrl = (part as { image_url?: unknown }).image_url;
       const url = typeof imageUrl === "string" ? imageUrl : (imageUrl as { url?: unknown } | undefined)?.url;

@@ -43,6 +43,20 @@ describe("toGeminiRequest", () => {
     expect(body.generationConfig).toEqual({ maxOutputTokens: 64, responseMimeType: "application/json" });
   });
 
+  it("sends an assistant's refusal part (as OpenAI accepts in assistant content) as its text", () => {
+    const body = toGeminiRequest({
+      model: "m",
+      messages: [
+        { role: "user", content: "help me" },
+        { role: "assistant", content: [{ type: "refusal", refusal: "I can't help with that." }] },
+      ],
+    });
+    expect(body.contents).toEqual([
+      { role: "user", parts: [{ text: "help me" }] },
+      { role: "model", parts: [{ text: "I can't help with that." }] },
+    ]);
+  });
+
   it("refuses a tool result that answers no earlier call", () => {
     const request = { model: "m", messages: [{ role: "tool" as const, tool_call_id: "nope", content: "x" }] };
     expect(() => toGeminiRequest(request)).toThrow(InvalidRequestError);
