@@ -52,6 +52,22 @@ describe("toAnthropicRequest", () => {
     ]);
   });
 
+  it("sends an assistant message's refusal (content null) as its text, not an empty turn", () => {
+    const request = {
+      model: "m",
+      messages: [
+        { role: "user" as const, content: "help me" },
+        { role: "assistant" as const, content: null, refusal: "I can't help with that." },
+        { role: "user" as const, content: "why?" },
+      ],
+    };
+    expect(toAnthropicRequest(request, "u").messages).toEqual([
+      { role: "user", content: "help me" },
+      { role: "assistant", content: [{ type: "text", text: "I can't help with that." }] },
+      { role: "user", content: "why?" },
+    ]);
+  });
+
   it("refuses content it cannot translate instead of dropping it", () => {
     const request = {
       model: "m",

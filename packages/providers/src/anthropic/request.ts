@@ -1,5 +1,6 @@
 import { InvalidRequestError, type ChatCompletionRequest } from "@switchyard/contracts";
 import {
+  assistantParts,
   assistantToolCalls,
   contentParts,
   contentText,
@@ -64,7 +65,7 @@ export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel
         );
         break;
       case "assistant": {
-        const blocks = contentParts(message.content, param).map(partToBlock);
+        const blocks = assistantParts(message, param).map(partToBlock);
         for (const call of assistantToolCalls(message, param)) {
           blocks.push({ type: "tool_use", id: call.id, name: call.name, input: call.arguments });
         }

@@ -30,6 +30,18 @@ export function contentParts(content: ChatMessage["content"], param: string): Co
   });
 }
 
+/**
+ * The parts of an assistant message: its content, or, for a turn that refused with no content,
+ * the message's `refusal` string (what the assistant said; other dialects have no refusal
+ * field, and dropping it would leave an empty turn they refuse or the model misreads).
+ */
+export function assistantParts(message: ChatMessage, param: string): ContentPart[] {
+  const parts = contentParts(message.content, param);
+  const refusal = (message as { refusal?: unknown }).refusal;
+  if (parts.length === 0 && typeof refusal === "string" && refusal !== "") return [{ type: "text", text: refusal }];
+  return parts;
+}
+
 /** The text of a message, for fields that only take text (system prompts, tool results). */
 export function contentText(content: ChatMessage["content"], param: string): string {
   return contentParts(content, param)

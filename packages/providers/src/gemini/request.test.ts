@@ -57,6 +57,20 @@ describe("toGeminiRequest", () => {
     ]);
   });
 
+  it("sends an assistant message's refusal (content null) as its text, not an empty turn", () => {
+    const body = toGeminiRequest({
+      model: "m",
+      messages: [
+        { role: "user", content: "help me" },
+        { role: "assistant", content: null, refusal: "I can't help with that." },
+      ],
+    });
+    expect(body.contents).toEqual([
+      { role: "user", parts: [{ text: "help me" }] },
+      { role: "model", parts: [{ text: "I can't help with that." }] },
+    ]);
+  });
+
   it("refuses a tool result that answers no earlier call", () => {
     const request = { model: "m", messages: [{ role: "tool" as const, tool_call_id: "nope", content: "x" }] };
     expect(() => toGeminiRequest(request)).toThrow(InvalidRequestError);

@@ -1,5 +1,6 @@
 import { InvalidRequestError, type ChatCompletionRequest } from "@switchyard/contracts";
 import {
+  assistantParts,
   assistantToolCalls,
   contentParts,
   contentText,
@@ -74,7 +75,7 @@ export function toGeminiRequest(request: ChatCompletionRequest): Record<string, 
         push("user", contentParts(message.content, param).map(partToGemini));
         break;
       case "assistant": {
-        const parts = contentParts(message.content, param).map(partToGemini);
+        const parts = assistantParts(message, param).map(partToGemini);
         for (const call of assistantToolCalls(message, param)) {
           callNames.set(call.id, call.name);
           parts.push({ functionCall: { name: call.name, args: call.arguments } });
