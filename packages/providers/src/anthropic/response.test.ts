@@ -126,6 +126,28 @@ describe("createAnthropicStreamDecoder", () => {
     });
   });
 
+  it("completes a tool call without arguments as '{}', as the unstreamed answer does", () => {
+    // Anthropic streams a call to a parameterless tool as `input: {}` and one empty partial_json.
+    const event = (value: Record<string, unknown>) =>
+      `event: ${String(value.type)}\ndata: ${JSON.stringify(value)}\n\n`;
+    const parts = decodeAll(
+      createAnthropicStreamDecoder(),
+      [
+        event({
+          type: "content_block_start",
+          index: 0,
+          content_block: { type: "tool_use", id: "toolu_01", name: "get_time", input: {} },
+        }),
+        event({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "" } }),
+        event({ type: "content_block_stop", index: 0 }),
+        event({ type: "message_delta", delta: { stop_reason: "tool_use" }, usage: { output_tokens: 12 } }),
+      ].join(""),
+    );
+    const calls = parts.flatMap((p) => (p.type === "delta" ? (p.delta.tool_calls ?? []) : []));
+    expect(calls.every((c) => c.index === 0)).toBe(true);
+    expect(calls.map((c) => (c.function as { arguments: string }).arguments).join("")).toBe("{}");
+  });
+
   it("throws an error event as the error its type stands for", () => {
     const run = () => decode("stream-error.sse");
     expect(run).toThrow(UpstreamUnavailableError);

@@ -76,15 +76,18 @@ function counts(value: unknown): Json {
  * Reads an Anthropic Messages stream: `message_start` opens the assistant turn and reports the
  * input usage, `content_block_*` events carry text (`text_delta`) and tool calls (`tool_use`
  * blocks whose input arrives as `input_json_delta` pieces, mapped to OpenAI `tool_calls`
- * deltas indexed by call), `message_delta` the stop reason and output usage, `message_stop`
- * the end. An `error` event (an overload that began after the 200) is classified as the same
- * error in an HTTP answer would be. Thinking blocks, pings and unknown events are skipped, as
- * Anthropic's versioning policy asks.
+ * deltas indexed by call; a call that streams no input gets `{}` at its block's end),
+ * `message_delta` the stop reason and output usage, `message_stop` the end. An `error` event
+ * (an overload that began after the 200) is classified as the same error in an HTTP answer
+ * would be. Thinking blocks, pings and unknown events are skipped, as Anthropic's versioning
+ * policy asks.
  */
 export function createAnthropicStreamDecoder(): StreamDecoder {
   let usage: Json = {};
   /** Content block index → position among the answer's tool calls. */
   const toolCalls = new Map<number, number>();
+  /** Tool blocks whose arguments have not begun: a call without parameters streams none. */
+  const noArguments = new Set<number>();
   const streamError = (data: string, httpStatus: number) =>
     classifyStreamError({
       equivalentStatus: anthropicStreamErrorStatus(data),
@@ -117,6 +120,7 @@ export function createAnthropicStreamDecoder(): StreamDecoder {
           toolCalls.set(blockIndex, index);
           const input = asObject(block.input);
           const args = input && Object.keys(input).length > 0 ? JSON.stringify(input) : "";
+          if (args === "") noArguments.add(blockIndex);
           const call = {
             index,
             id: String(block.id),
@@ -137,9 +141,16 @@ export function createAnthropicStreamDecoder(): StreamDecoder {
             delta.partial_json !== "" &&
             index !== undefined
           ) {
+            noArguments.delete(blockIndex);
             return [{ type: "delta", delta: { tool_calls: [{ index, function: { arguments: delta.partial_json } }] } }];
           }
           return [];
+        }
+        case "content_block_stop": {
+          const index = toolCalls.get(blockIndex);
+          if (index === undefined || !noArguments.delete(blockIndex)) return [];
+          // The unstreamed answer says `{}` for such a call, and clients JSON.parse the arguments.
+          return [{ type: "delta", delta: { tool_calls: [{ index, function: { arguments: "{}" } }] } }];
         }
         case "message_delta": {
           usage = { ...usage, ...counts(data.usage) };
