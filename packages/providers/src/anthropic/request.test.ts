@@ -68,6 +68,24 @@ describe("toAnthropicRequest", () => {
     ]);
   });
 
+  it("sends a data URL labelled image/jpg as image/jpeg, the only JPEG type Anthropic accepts", () => {
+    const body = toAnthropicRequest(
+      {
+        model: "m",
+        messages: [
+          { role: "user", content: [{ type: "image_url", image_url: { url: "data:image/jpg;base64,/9j/4AAQ" } }] },
+        ],
+      },
+      "u",
+    );
+    expect(body.messages).toEqual([
+      {
+        role: "user",
+        content: [{ type: "image", source: { type: "base64", media_type: "image/jpeg", data: "/9j/4AAQ" } }],
+      },
+    ]);
+  });
+
   it("refuses content it cannot translate instead of dropping it", () => {
     const request = {
       model: "m",

@@ -52,11 +52,16 @@ export function contentText(content: ChatMessage["content"], param: string): str
     .join("\n");
 }
 
-/** `data:image/png;base64,AAAA` → its media type and payload; undefined for other URLs. */
+/**
+ * `data:image/png;base64,AAAA` → its media type and payload; undefined for other URLs. The
+ * media type is lower-cased and the common `image/jpg` label (browsers, file extensions) made
+ * `image/jpeg`: Anthropic refuses any media type but its four exact names.
+ */
 export function parseDataUrl(url: string): { mediaType: string; base64: string } | undefined {
   const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   if (!match) return undefined;
-  return { mediaType: match[1] ?? "application/octet-stream", base64: match[2] ?? "" };
+  const mediaType = match[1]?.toLowerCase() ?? "application/octet-stream";
+  return { mediaType: mediaType === "image/jpg" ? "image/jpeg" : mediaType, base64: match[2] ?? "" };
 }
 
 /** Tool call arguments, which OpenAI carries as a JSON string and other dialects as an object. */
