@@ -24,6 +24,14 @@ describe("toAnthropicRequest", () => {
     ).toBe(20);
   });
 
+  it("sends temperature or top_p, never both, which Claude 4.5 models refuse with a 400", () => {
+    const base = { model: "m", messages: [{ role: "user" as const, content: "hi" }] };
+    const sampling = (body: Record<string, unknown>) => ({ temperature: body.temperature, top_p: body.top_p });
+    expect(sampling(toAnthropicRequest({ ...base, temperature: 0.7, top_p: 1 }, "u"))).toEqual({ temperature: 0.7 });
+    expect(sampling(toAnthropicRequest({ ...base, top_p: 0.9 }, "u"))).toEqual({ top_p: 0.9 });
+    expect(sampling(toAnthropicRequest({ ...base, temperature: 0.2 }, "u"))).toEqual({ temperature: 0.2 });
+  });
+
   it("maps tool_choice values", () => {
     const base = { model: "m", messages: [{ role: "user" as const, content: "hi" }] };
     expect(toAnthropicRequest({ ...base, tool_choice: "auto" }, "u").tool_choice).toEqual({ type: "auto" });

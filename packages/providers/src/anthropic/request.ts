@@ -37,7 +37,8 @@ function asBlocks(content: string | Block[]): Block[] {
  * - tool results become `tool_result` blocks in a user turn, assistant tool calls `tool_use` blocks;
  * - consecutive turns of one role are merged, since tool results and the next user message
  *   would otherwise be two user turns in a row;
- * - `max_tokens` defaults to 4096, and `temperature` is clamped to Anthropic's 0..1.
+ * - `max_tokens` defaults to 4096, and `temperature` is clamped to Anthropic's 0..1;
+ *   `top_p` is sent only without a `temperature`.
  * Fields without an Anthropic equivalent are dropped: Anthropic rejects unknown fields.
  */
 export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel: string): Record<string, unknown> {
@@ -94,8 +95,9 @@ export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel
     messages,
   };
   if (system.length > 0) body.system = system.join("\n\n");
+  // Claude Opus 4.1, Sonnet 4.5 and later answer 400 to temperature and top_p together.
   if (typeof request.temperature === "number") body.temperature = Math.min(1, request.temperature);
-  if (typeof request.top_p === "number") body.top_p = request.top_p;
+  else if (typeof request.top_p === "number") body.top_p = request.top_p;
   const stop = stopSequences(request.stop);
   if (stop) body.stop_sequences = stop;
   const tools = functionTools(request.tools);
