@@ -71,6 +71,17 @@ describe("toGeminiRequest", () => {
     ]);
   });
 
+  it("leaves penalties out, which Gemini 2.5 and later models refuse with a 400", () => {
+    const body = toGeminiRequest({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      presence_penalty: 0.5,
+      frequency_penalty: 0.3,
+      temperature: 0.2,
+    });
+    expect(body.generationConfig).toEqual({ temperature: 0.2 });
+  });
+
   it("refuses a tool result that answers no earlier call", () => {
     const request = { model: "m", messages: [{ role: "tool" as const, tool_call_id: "nope", content: "x" }] };
     expect(() => toGeminiRequest(request)).toThrow(InvalidRequestError);

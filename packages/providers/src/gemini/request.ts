@@ -50,7 +50,8 @@ function toolResponse(text: string): Record<string, unknown> {
  * - system and developer messages become `systemInstruction`; `assistant` becomes role `model`;
  * - tool calls become `functionCall` parts, tool results `functionResponse` parts in a user
  *   turn (Gemini matches them by function name, so the name is looked up from the call id);
- * - sampling settings move into `generationConfig` (`max_tokens` → `maxOutputTokens`);
+ * - sampling settings move into `generationConfig` (`max_tokens` → `maxOutputTokens`), but
+ *   not the penalties, which current Gemini models refuse;
  * - `response_format` maps to `responseMimeType` (and `responseJsonSchema` for a schema).
  */
 export function toGeminiRequest(request: ChatCompletionRequest): Record<string, unknown> {
@@ -136,8 +137,8 @@ function toGenerationConfig(request: ChatCompletionRequest): Record<string, unkn
   const stop = stopSequences(request.stop);
   if (stop) config.stopSequences = stop;
   if (typeof request.seed === "number") config.seed = request.seed;
-  if (typeof request.presence_penalty === "number") config.presencePenalty = request.presence_penalty;
-  if (typeof request.frequency_penalty === "number") config.frequencyPenalty = request.frequency_penalty;
+  // presence_penalty and frequency_penalty are left out: Gemini 2.5 and later models answer a
+  // non-zero presencePenalty or frequencyPenalty with 400 "Penalty is not enabled for models/…".
   const format = request.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | undefined;
   if (format?.type === "json_object") config.responseMimeType = "application/json";
   if (format?.type === "json_schema") {
