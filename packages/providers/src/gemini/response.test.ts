@@ -57,11 +57,27 @@ describe("fromGeminiResponse", () => {
     expect(choice?.message.content).toBeNull();
     expect(choice?.message.tool_calls).toEqual([
       {
-        id: "call_0",
+        id: expect.stringMatching(/^call_/),
         type: "function",
         function: { name: "get_current_weather", arguments: '{"location":"Boston, MA"}' },
       },
     ]);
+  });
+
+  it("gives each function call an id no other answer uses, as clients and Anthropic pair results by id", () => {
+    // Gemini 2.x sends calls without ids; a conversation of several tool turns must not repeat one.
+    const ids = [1, 2].flatMap(() =>
+      (map("generate-content-function-call.json").choices[0]?.message.tool_calls ?? []).map((call) => call.id),
+    );
+    const streamed = [1, 2].flatMap(() =>
+      decodeAll(createGeminiStreamDecoder(), fixtureText(import.meta.url, "stream-function-call.sse")).flatMap((p) =>
+        p.type === "delta" ? (p.delta.tool_calls ?? []).map((call) => call.id) : [],
+      ),
+    );
+    const all = [...ids, ...streamed];
+    expect(all).toHaveLength(4);
+    expect(new Set(all).size).toBe(4);
+    for (const id of all) expect(id).toMatch(/^call_[A-Za-z0-9_-]+$/);
   });
 
   it("maps SAFETY to content_filter", () => {
@@ -104,7 +120,7 @@ describe("createGeminiStreamDecoder", () => {
           tool_calls: [
             {
               index: 0,
-              id: "call_0",
+              id: expect.stringMatching(/^call_/),
               type: "function",
               function: { name: "get_current_weather", arguments: '{"location":"Boston, MA"}' },
             },

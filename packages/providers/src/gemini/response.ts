@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { UnusableOutputError } from "@switchyard/contracts";
 import { UpstreamHttpError, classifyStreamError } from "../base/classify.js";
 import { parseEventJson, type StreamDecoder, type StreamDelta, type StreamPart } from "../base/stream.js";
@@ -5,6 +6,17 @@ import { fromGeminiUsage, reportsGeminiCompletion } from "../base/usage.js";
 import { geminiStreamErrorStatus, parseGeminiError } from "./errors.js";
 
 type Json = Record<string, unknown>;
+
+/**
+ * The id of a function call: Gemini's own when it sends one; Gemini 2.x sends none. A made-up
+ * id must be unique across answers, not only within one: every tool turn of a conversation
+ * would otherwise repeat `call_0`, and clients pair results with calls by id (Anthropic, on a
+ * fallback route, refuses a history with a repeated tool_use id). Gemini itself matches results
+ * by function name, so the id needs no meaning.
+ */
+function callId(call: Json): string {
+  return typeof call.id === "string" ? call.id : `call_${randomUUID().replaceAll("-", "")}`;
+}
 
 /**
  * Gemini `finishReason` → OpenAI `finish_reason`. Every safety-style block is
@@ -30,7 +42,7 @@ export function mapFinishReason(reason: unknown, hasToolCalls: boolean): unknown
   }
 }
 
-function toChoice(candidate: Json, position: number, callIds: { next: number }): Json {
+function toChoice(candidate: Json, position: number): Json {
   const content = (candidate.content ?? {}) as Json;
   const parts = Array.isArray(content.parts) ? (content.parts as Json[]) : [];
   // Parts flagged `thought` are the model's reasoning summary, not its answer.
@@ -42,10 +54,8 @@ function toChoice(candidate: Json, position: number, callIds: { next: number }):
     .filter((p) => typeof p?.functionCall === "object" && p.functionCall !== null)
     .map((p) => {
       const call = p.functionCall as Json;
-      // Gemini 2.x gives calls no id; tool results are matched by name, so any unique id works.
-      const id = typeof call.id === "string" ? call.id : `call_${callIds.next++}`;
       return {
-        id,
+        id: callId(call),
         type: "function",
         function: { name: String(call.name), arguments: JSON.stringify(call.args ?? {}) },
       };
@@ -71,13 +81,12 @@ function toChoice(candidate: Json, position: number, callIds: { next: number }):
 export function fromGeminiResponse(body: unknown, fallback: { model: string; created: number }): Json {
   const raw = (typeof body === "object" && body !== null ? body : {}) as Json;
   const candidates = Array.isArray(raw.candidates) ? (raw.candidates as Json[]) : [];
-  const callIds = { next: 0 };
   return {
     id: typeof raw.responseId === "string" ? raw.responseId : "gemini-upstream",
     object: "chat.completion",
     created: fallback.created,
     model: typeof raw.modelVersion === "string" ? raw.modelVersion : fallback.model,
-    choices: candidates.map((c, i) => toChoice(c ?? {}, i, callIds)),
+    choices: candidates.map((c, i) => toChoice(c ?? {}, i)),
     usage: fromGeminiUsage(raw.usageMetadata),
   };
 }
@@ -122,8 +131,7 @@ export function createGeminiStreamDecoder(): StreamDecoder {
           const index = toolCalls++;
           (delta.tool_calls ??= []).push({
             index,
-            // Gemini 2.x gives calls no id; tool results are matched by name, so any unique id works.
-            id: typeof call.id === "string" ? call.id : `call_${index}`,
+            id: callId(call),
             type: "function",
             function: { name: String(call.name), arguments: JSON.stringify(call.args ?? {}) },
           });
