@@ -12,6 +12,12 @@ export interface UpstreamErrorDetail {
   code?: string | undefined;
   /** A retry hint carried in the body rather than in `Retry-After` (Gemini's `RetryInfo`). */
   retryAfterMs?: number | undefined;
+  /**
+   * The status the error stands for, when the body says more than the HTTP status: Gemini
+   * answers a wrong API key with 400, which is a 401. Classification follows it; the error's
+   * cause keeps the real status.
+   */
+  equivalentStatus?: number | undefined;
 }
 
 /** Every way an upstream call can fail before it yields a usable 2xx body. */
@@ -81,7 +87,8 @@ export function classifyFailure(failure: UpstreamFailure, now: number = Date.now
   switch (failure.kind) {
     case "http": {
       const suffix = failure.detail.code ? ` (${failure.detail.code})` : "";
-      return errorFor(failure.status, `upstream returned ${failure.status}${suffix}`, {
+      const status = failure.detail.equivalentStatus ?? failure.status;
+      return errorFor(status, `upstream returned ${failure.status}${suffix}`, {
         retryAfterMs: retryAfterFromHeaders(failure.headers, now) ?? failure.detail.retryAfterMs,
         cause: new UpstreamHttpError(failure.status, failure.body),
       });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MockAgent } from "undici";
-import { UpstreamRateLimitedError } from "@switchyard/contracts";
+import { UpstreamRateLimitedError, UpstreamRejectedError } from "@switchyard/contracts";
+import { getUpstreamStatus } from "../base/classify.js";
 import { fixture, fixtureText } from "../test-support/fixtures.js";
 import { collect, joinedContent } from "../test-support/stream.js";
 import { createGeminiAdapter } from "./adapter.js";
@@ -55,6 +56,25 @@ describe("createGeminiAdapter", () => {
       retryAfterMs: 37_000,
       message: "upstream returned 429 (RESOURCE_EXHAUSTED)",
     });
+  });
+
+  it("takes a wrong key's 400 for the 401 it is: the route's fault, not the client's request", async () => {
+    agent
+      .get(route.baseUrl)
+      .intercept({ path, method: "POST" })
+      .reply(400, fixture(import.meta.url, "error-invalid-argument.json"));
+    const call = createGeminiAdapter(route, agent).chat(
+      { model: "m", messages: [{ role: "user", content: "hi" }] },
+      { signal: AbortSignal.timeout(5000) },
+    );
+    await expect(call).rejects.toBeInstanceOf(UpstreamRejectedError);
+    // As the other dialects' 401: a 502 to the client, where a 400 would blame its request.
+    await expect(call).rejects.toMatchObject({
+      status: 502,
+      retryable: false,
+      message: "upstream returned 400 (API_KEY_INVALID)",
+    });
+    expect(getUpstreamStatus(await call.catch((error: unknown) => error))).toBe(400);
   });
 
   it("streams from :streamGenerateContent?alt=sse", async () => {

@@ -11,9 +11,17 @@ describe("parseGeminiError", () => {
   });
 
   it("reads the status of a 400 without a delay", () => {
-    expect(parseGeminiError(fixtureText(import.meta.url, "error-invalid-argument.json"))).toEqual({
+    expect(parseGeminiError('{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}')).toEqual({
       code: "INVALID_ARGUMENT",
       retryAfterMs: undefined,
+    });
+  });
+
+  it("takes a wrong API key's 400 for the 401 it stands for", () => {
+    expect(parseGeminiError(fixtureText(import.meta.url, "error-invalid-argument.json"))).toEqual({
+      code: "API_KEY_INVALID",
+      retryAfterMs: undefined,
+      equivalentStatus: 401,
     });
   });
 

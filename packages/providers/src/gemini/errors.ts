@@ -10,7 +10,9 @@ function durationMs(value: unknown): number | undefined {
 /**
  * Reads Google's error body `{"error":{"code":429,"message","status":"RESOURCE_EXHAUSTED",
  * "details":[...]}}`. Gemini sends no `Retry-After` header on 429; the delay is in a
- * `google.rpc.RetryInfo` detail as `retryDelay`, so it is read from there.
+ * `google.rpc.RetryInfo` detail as `retryDelay`, so it is read from there. A wrong API key is
+ * a 400 INVALID_ARGUMENT whose `google.rpc.ErrorInfo` says `API_KEY_INVALID`: it is the route's
+ * credential that failed, as a 401 from the other dialects, not the client's request.
  */
 export function parseGeminiError(text: string): UpstreamErrorDetail {
   try {
@@ -18,10 +20,12 @@ export function parseGeminiError(text: string): UpstreamErrorDetail {
     const details = Array.isArray(body?.error?.details)
       ? (body.error.details as Array<Record<string, unknown> | null>)
       : [];
-    const retryInfo = details.find(
-      (d) => typeof d?.["@type"] === "string" && d["@type"].endsWith("google.rpc.RetryInfo"),
-    );
-    return { code: safeCode(body?.error?.status), retryAfterMs: durationMs(retryInfo?.retryDelay) };
+    const detail = (type: string) => details.find((d) => typeof d?.["@type"] === "string" && d["@type"].endsWith(type));
+    const retryAfterMs = durationMs(detail("google.rpc.RetryInfo")?.retryDelay);
+    if (detail("google.rpc.ErrorInfo")?.reason === "API_KEY_INVALID") {
+      return { code: "API_KEY_INVALID", retryAfterMs, equivalentStatus: 401 };
+    }
+    return { code: safeCode(body?.error?.status), retryAfterMs };
   } catch {
     return {};
   }
