@@ -94,6 +94,21 @@ describe("toAnthropicRequest", () => {
     ]);
   });
 
+  it("sends a prompt of system messages alone as the user's turn: Anthropic needs a message", () => {
+    const body = toAnthropicRequest(
+      {
+        model: "m",
+        messages: [
+          { role: "system", content: "You write haiku." },
+          { role: "developer", content: "Write one about rain." },
+        ],
+      },
+      "u",
+    );
+    expect(body.messages).toEqual([{ role: "user", content: "You write haiku.\n\nWrite one about rain." }]);
+    expect(body.system).toBeUndefined();
+  });
+
   it("refuses content it cannot translate instead of dropping it", () => {
     const request = {
       model: "m",

@@ -89,6 +89,10 @@ export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel
     }
   });
 
+  // OpenAI answers a prompt of system messages alone; Anthropic refuses a request without a
+  // message, so such a prompt is the user's turn.
+  if (messages.length === 0 && system.length > 0) push("user", system.splice(0).join("\n\n"));
+
   const body: Record<string, unknown> = {
     model: upstreamModel,
     max_tokens: maxOutputTokens(request) ?? DEFAULT_MAX_TOKENS,
