@@ -82,6 +82,18 @@ describe("toGeminiRequest", () => {
     expect(body.generationConfig).toEqual({ temperature: 0.2 });
   });
 
+  it("sends a prompt of system messages alone as the user's turn: Gemini needs contents", () => {
+    const body = toGeminiRequest({
+      model: "m",
+      messages: [
+        { role: "system", content: "You write haiku." },
+        { role: "developer", content: "Write one about rain." },
+      ],
+    });
+    expect(body.contents).toEqual([{ role: "user", parts: [{ text: "You write haiku.\n\nWrite one about rain." }] }]);
+    expect(body.systemInstruction).toBeUndefined();
+  });
+
   it("refuses a tool result that answers no earlier call", () => {
     const request = { model: "m", messages: [{ role: "tool" as const, tool_call_id: "nope", content: "x" }] };
     expect(() => toGeminiRequest(request)).toThrow(InvalidRequestError);

@@ -100,6 +100,10 @@ export function toGeminiRequest(request: ChatCompletionRequest): Record<string, 
     }
   });
 
+  // OpenAI answers a prompt of system messages alone; Gemini refuses a request without
+  // contents, so such a prompt is the user's turn.
+  if (contents.length === 0 && system.length > 0) push("user", [{ text: system.splice(0).join("\n\n") }]);
+
   const body: Record<string, unknown> = { contents };
   if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join("\n\n") }] };
   const generationConfig = toGenerationConfig(request);
