@@ -2,11 +2,12 @@
 // Entry point of `npm start`, `npm test` and `npm run bench` on a fresh clone: it needs
 // nothing but Node.js. It installs the workspace with the pinned pnpm when node_modules is
 // missing or stale (corepack is not used: it refuses the registry's signatures on some
-// machines), then hands over to the TypeScript command in scripts/<command>.ts via tsx.
+// machines), then hands over to the TypeScript command in scripts/<command>.ts, run by node
+// with tsx's loader.
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const command = process.argv[2];
@@ -42,7 +43,19 @@ if (!installIsCurrent()) {
   }
 }
 
-const tsx = join(root, "node_modules", ".bin", "tsx");
-const child = spawn(tsx, [commands[command], ...process.argv.slice(3)], { cwd: root, stdio: "inherit" });
+// Not the tsx CLI: it relays a signal to its child and SIGKILLs the child unless the child
+// reports the signal back within 30 ms, which a command busy stopping its services does not.
+const loader = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+// `start` runs in its own process group: Ctrl-C in a terminal signals the whole foreground
+// group, and nats-server and PostgreSQL would stop at once, under the services still draining
+// into them. Only this process gets it; start.ts then stops the services before them.
+const ownGroup = command === "start";
+const child = spawn(process.execPath, ["--import", loader, commands[command], ...process.argv.slice(3)], {
+  cwd: root,
+  stdio: "inherit",
+  detached: ownGroup,
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+// A closed terminal sends SIGHUP, which would kill this process and leave a detached child running.
+if (ownGroup) process.on("SIGHUP", () => child.kill("SIGTERM"));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
