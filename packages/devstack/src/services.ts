@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Log } from "./log.js";
+import { isPortFree } from "./ports.js";
 import { spawnService, type ServiceProcess } from "./processes.js";
 import { tsxCommand } from "./tsx.js";
 
@@ -59,6 +60,13 @@ export async function startService(service: ServiceName, options: StartServiceOp
   if ("path" in spec.ready) {
     if (options.port === undefined || spec.portVariable === undefined) {
       throw new Error(`${service} listens on a port: pass one`);
+    }
+    // Readiness is an HTTP answer on the port, which whatever already listens there (another
+    // `npm start`, say) would give while this service dies of EADDRINUSE.
+    if (!(await isPortFree(options.port))) {
+      throw new Error(
+        `${options.name ?? service}: port ${options.port} on 127.0.0.1 is already in use (another npm start?); stop what listens there or set ${spec.portVariable} to another port`,
+      );
     }
     env[spec.portVariable] = String(options.port);
     ready = { url: `http://127.0.0.1:${options.port}${spec.ready.path}` };
