@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createDatabase, dropDatabase } from "./database.js";
+import { withDatabase } from "./postgres-probe.js";
 
-const adminUrl = "postgres://postgres@127.0.0.1:5432/postgres";
+// The server the global setup found or started (an embedded one has a password).
+const adminUrl = process.env.SWITCHYARD_TEST_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 async function databaseExists(name: string): Promise<boolean> {
   const client = new pg.Client(adminUrl);
@@ -19,7 +21,7 @@ describe("createDatabase / dropDatabase", () => {
   it("creates a database once, returns its URL and drops it despite open connections", async () => {
     const name = `devstack_test_${randomBytes(4).toString("hex")}`;
     const urls = await Promise.all([createDatabase(adminUrl, name), createDatabase(adminUrl, name)]);
-    expect(urls).toEqual([`postgres://postgres@127.0.0.1:5432/${name}`, `postgres://postgres@127.0.0.1:5432/${name}`]);
+    expect(urls).toEqual([withDatabase(adminUrl, name), withDatabase(adminUrl, name)]);
     expect(await createDatabase(adminUrl, name)).toBe(urls[0]);
 
     const session = new pg.Client(urls[0]);
