@@ -4,7 +4,11 @@ import { sql } from "kysely";
 import { createDb } from "./create-db.js";
 import { createTemporaryDatabase, type TemporaryDatabase } from "./temporary-database.js";
 
-const adminUrl = process.env.DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+// The server the global setup found or started (an embedded one has a password).
+const adminUrl =
+  process.env.SWITCHYARD_TEST_PG_ADMIN_URL ??
+  process.env.DATABASE_ADMIN_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
 
 describe("createDb: connections the server ends", () => {
   let tmp: TemporaryDatabase;

@@ -7,7 +7,11 @@ import type { Database } from "./schema.js";
 import { migration0001Ledger } from "./migrations/0001_ledger.js";
 import { migration0002MediaWebhooks } from "./migrations/0002_media_webhooks.js";
 
-const adminUrl = process.env.DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+// The server the global setup found or started (an embedded one has a password).
+const adminUrl =
+  process.env.SWITCHYARD_TEST_PG_ADMIN_URL ??
+  process.env.DATABASE_ADMIN_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
 
 describe("migrateToLatest", () => {
   let tmp: TemporaryDatabase;
