@@ -72,6 +72,16 @@ export async function followEarlierJob(
 }
 
 /**
+ * The outcome to tell: a timeout is checked against EVENTS first. Core subscriptions miss what
+ * is published while the connection is re-established after a NATS restart, so a reply can be
+ * lost although the job's terminal event is stored; that event is the authority before a 504.
+ */
+export async function storedAtDeadline(ctx: SyncJobContext, job: JobSubmitted, outcome: Outcome): Promise<Outcome> {
+  if (outcome !== "timeout" || !ctx.bus.isConnected()) return outcome;
+  return (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
+}
+
+/**
  * Submits a job and waits for its end, for endpoints that answer synchronously.
  *
  * Order matters: a keyed job first looks for a stored outcome (a retry after completion must
@@ -94,12 +104,7 @@ export async function runJobSync(ctx: SyncJobContext, job: JobSubmitted, respons
   try {
     const { duplicate, seq } = await published;
     if (duplicate) await followEarlierJob(ctx, job, watch, seq);
-    let outcome = await watch.outcome;
-    // Core subscriptions miss what is published while the connection is re-established after a
-    // NATS restart; the stored terminal event is the authority before answering 504.
-    if (outcome === "timeout" && ctx.bus.isConnected()) {
-      outcome = (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
-    }
+    const outcome = await storedAtDeadline(ctx, job, await watch.outcome);
     // A duplicate publish followed an earlier request's job, which its key may name for another request.
     return ofSameRequest(job, outcome);
   } finally {

@@ -131,7 +131,8 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
     }
   }
   // A key names one request: the same kind, model, body, webhook and metadata.
-  if (keyed && !created && recordFingerprint(current.record) !== submissionFingerprint(input)) {
+  const requestHash = keyed ? trackedFingerprint(askedBy(input)) : undefined;
+  if (requestHash !== undefined && !created && trackedFingerprint(current.record) !== requestHash) {
     const kind = current.record.kind;
     throw keyReusedError(kind === input.kind ? "a different request" : `a ${kind} job`);
   }
@@ -142,7 +143,11 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
   let duplicate: boolean;
   try {
     await input.beforePublish?.();
-    ({ seq, duplicate } = await publishJob(ctx.bus, ctx.names, trackedJob(record, input.idempotencyKey, ctx.ttlMs)));
+    ({ seq, duplicate } = await publishJob(
+      ctx.bus,
+      ctx.names,
+      trackedJob(record, input.idempotencyKey, requestHash, ctx.ttlMs),
+    ));
   } catch (error) {
     if (!keyed) await statusStore.remove(input.tenant, input.id).catch(() => undefined);
     throw error;
@@ -161,25 +166,26 @@ export async function submitTrackedJob(ctx: TrackedContext, input: TrackedSubmis
       },
     )
     .catch(() => null);
-  if (duplicate && created) {
-    const ended = await reconcileEarlierJob(ctx, input, seq, recordFingerprint(record));
+  if (duplicate && created && requestHash !== undefined) {
+    const ended = await reconcileEarlierJob(ctx, input, seq, requestHash);
     if (ended) return ended;
   }
   // The answer is the job as accepted (queued), even if a fast worker has already moved it on.
   return Object.assign({}, record, { jobsSeq: seq });
 }
 
-/** A tracked job's `requestHash`, from what its record keeps of the request. */
-function recordFingerprint(record: JobRecord): string {
-  const { kind, model, request, webhook, metadata } = record;
-  return requestFingerprint({ api: "tracked", kind, model, request, webhook, metadata });
+/** What a tracked request asked, as its record keeps it. */
+type Asked = Pick<JobRecord, "kind" | "model" | "request" | "webhook" | "metadata">;
+
+function askedBy(input: TrackedSubmission): Asked {
+  const { kind, request } = input;
+  return { kind, model: input.model.id, request, webhook: input.webhook ?? null, metadata: input.metadata ?? null };
 }
 
-/** The same fingerprint, of a submission (as its record would keep it). */
-function submissionFingerprint(input: TrackedSubmission): string {
-  const { kind, request } = input;
-  const extras = { webhook: input.webhook ?? null, metadata: input.metadata ?? null };
-  return requestFingerprint({ api: "tracked", kind, model: input.model.id, request, ...extras });
+/** A tracked job's `requestHash`, from a record or from what a submission asks. */
+function trackedFingerprint(asked: Asked): string {
+  const { kind, model, request, webhook, metadata } = asked;
+  return requestFingerprint({ api: "tracked", kind, model, request, webhook, metadata });
 }
 
 function isUnacked(record: JobRecord): boolean {
@@ -214,7 +220,12 @@ function newRecord(input: TrackedSubmission, now: number): JobRecord {
 }
 
 /** The job message of a record; its deadline counts from the record's creation. */
-function trackedJob(record: JobRecord, idempotencyKey: string | undefined, ttlMs: number): JobSubmitted {
+function trackedJob(
+  record: JobRecord,
+  idempotencyKey: string | undefined,
+  requestHash: string | undefined,
+  ttlMs: number,
+): JobSubmitted {
   const job: JobSubmitted = {
     version: 1,
     id: record.id,
@@ -227,10 +238,8 @@ function trackedJob(record: JobRecord, idempotencyKey: string | undefined, ttlMs
     deadlineAt: record.createdAt + ttlMs,
     tracked: true,
   };
-  if (idempotencyKey !== undefined) {
-    job.idempotencyKey = idempotencyKey;
-    job.requestHash = recordFingerprint(record);
-  }
+  if (idempotencyKey !== undefined) job.idempotencyKey = idempotencyKey;
+  if (requestHash !== undefined) job.requestHash = requestHash;
   if (record.webhook) job.webhook = record.webhook;
   if (record.metadata) job.metadata = record.metadata;
   return job;

@@ -4,7 +4,13 @@ import { FailedJobError } from "../errors/failed-job-error.js";
 import { findStoredOutcome, type Outcome } from "../jobs/await-outcome.js";
 import { ofSameRequest } from "../jobs/idempotency.js";
 import { isCompleted, outcomeError } from "../jobs/reply-outcome.js";
-import { followEarlierJob, watchAndPublish, type SyncJobContext, type WatchedJob } from "../jobs/run-sync.js";
+import {
+  followEarlierJob,
+  storedAtDeadline,
+  watchAndPublish,
+  type SyncJobContext,
+  type WatchedJob,
+} from "../jobs/run-sync.js";
 import { assertConnected } from "../jobs/submit.js";
 import { DONE_FRAME, createChunkStream, errorFrame, type ChunkStream } from "./chunks.js";
 import { completionDelta, completionFinishReason, completionUsage } from "./completion-parts.js";
@@ -123,12 +129,9 @@ async function relay(
         await followEarlierJob(ctx, job, watch, seq);
         return replay(ofSameRequest(job, await watch.outcome), replayChunks, sse, reply);
       }
-      void watch.outcome.then(async (outcome) => {
-        // As `runJobSync`: a reply lost to a NATS reconnect leaves the stored terminal event the
-        // authority before a timeout is told; `complete` still checks that every chunk arrived.
-        if (outcome === "timeout" && ctx.bus.isConnected()) {
-          outcome = (await findStoredOutcome(ctx.bus.jsm, ctx.names, job.id).catch(() => null)) ?? outcome;
-        }
+      void watch.outcome.then(async (told) => {
+        // `complete` still checks that every chunk arrived of a job found completed this way.
+        const outcome = await storedAtDeadline(ctx, job, told);
         jobEnded = outcome !== "aborted" && outcome !== "timeout";
         feed.end(outcome);
       });
