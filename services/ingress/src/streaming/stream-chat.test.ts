@@ -57,6 +57,23 @@ const failure = {
   status: 502,
 };
 
+/** An ingress app with these settings, listening on a free port for `run`, closed after it. */
+async function withApp(env: Record<string, string>, run: (url: string) => Promise<void>): Promise<void> {
+  const app = createIngressApp({
+    config: testConfig(h.names, env),
+    bus: h.bus,
+    names: h.names,
+    catalog: testCatalog(),
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  try {
+    const address = app.server.address();
+    await run(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`);
+  } finally {
+    await app.close();
+  }
+}
+
 describe("streamed chat: the chunks", () => {
   it("sends the exact OpenAI chunk sequence with include_usage, then [DONE]", async () => {
     scripts.set("usage", () => ({
@@ -172,24 +189,13 @@ describe("streamed chat: the chunks", () => {
 
   it("sends a keep-alive comment while an open stream is quiet", async () => {
     scripts.set("slow", () => ({ stream: { deltas: textDeltas(["a", "b"]), delayMs: 350 } }));
-    const app = createIngressApp({
-      config: testConfig(h.names, { STREAM_KEEPALIVE_MS: "100" }),
-      bus: h.bus,
-      names: h.names,
-      catalog: testCatalog(),
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    try {
-      const address = app.server.address();
-      const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    await withApp({ STREAM_KEEPALIVE_MS: "100" }, async (url) => {
       const text = await (await open("slow", {}, url)).text();
       // None before the first chunk: the headers wait for it.
       expect(text.startsWith("data: ")).toBe(true);
       expect(text).toContain(": keep-alive\n\n");
       expect(sseData(text).at(-1)).toBe("[DONE]");
-    } finally {
-      await app.close();
-    }
+    });
   });
 });
 
@@ -259,46 +265,24 @@ describe("streamed chat: failures", () => {
 
   it("ends with an in-band timeout when the deadline passes mid-stream", async () => {
     scripts.set("stall", () => ({ stream: { deltas: textDeltas(["a", "b"]), holdAfter: 1 } }));
-    const app = createIngressApp({
-      config: testConfig(h.names, { REQUEST_TIMEOUT_MS: "400" }),
-      bus: h.bus,
-      names: h.names,
-      catalog: testCatalog(),
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    try {
-      const address = app.server.address();
-      const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    await withApp({ REQUEST_TIMEOUT_MS: "400" }, async (url) => {
       const text = await (await open("stall", {}, url)).text();
       expect(text).not.toContain("[DONE]");
       const data = sseData(text);
       expect(data).toHaveLength(2);
       expect(JSON.parse(data[1]!).error).toMatchObject({ type: "timeout_error", code: "timeout" });
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it("ends a stream whose every chunk arrived as complete at the deadline when EVENTS holds its completion", async () => {
     // The reply is lost (as to a NATS reconnect); the stored terminal event is the authority.
     scripts.set("reply lost", () => ({ stream: { deltas: textDeltas(["a", "b"]), reply: false } }));
-    const app = createIngressApp({
-      config: testConfig(h.names, { REQUEST_TIMEOUT_MS: "400" }),
-      bus: h.bus,
-      names: h.names,
-      catalog: testCatalog(),
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    try {
-      const address = app.server.address();
-      const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    await withApp({ REQUEST_TIMEOUT_MS: "400" }, async (url) => {
       const data = sseData(await (await open("reply lost", {}, url)).text());
       expect(data.at(-1)).toBe("[DONE]");
       expect(data.slice(0, 2).map((d) => JSON.parse(d).choices[0].delta.content)).toEqual(["a", "b"]);
       expect(JSON.parse(data[2]!).choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
-    } finally {
-      await app.close();
-    }
+    });
   });
 });
 
