@@ -8,6 +8,7 @@ import { spawnSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { watchParent } from "./parent-watch.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const command = process.argv[2];
@@ -58,4 +59,6 @@ const child = spawn(process.execPath, ["--import", loader, commands[command], ..
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 // A closed terminal sends SIGHUP, which would kill this process and leave a detached child running.
 if (ownGroup) process.on("SIGHUP", () => child.kill("SIGTERM"));
+// npm stopped with SIGTERM takes the shell between it and us along, and we never hear of it.
+watchParent(() => child.kill("SIGTERM"));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
