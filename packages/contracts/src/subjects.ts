@@ -15,6 +15,12 @@ export interface Names {
   readonly jobsStream: string;
   readonly eventsStream: string;
   jobSubject(family: string, kind: ModelKind): string;
+  /**
+   * A keyed job's subject (`jobs.<family>.<kind>.<jobId>`): its message can be found by id for
+   * as long as the work queue holds it (queued or running), which outlasts JetStream's
+   * duplicate window when the job or its queue is slow.
+   */
+  keyedJobSubject(family: string, kind: ModelKind, jobId: string): string;
   familyJobsFilter(family: string): string;
   familyConsumer(family: string): string;
   eventSubject(jobId: string, type: JobEventType): string;
@@ -64,6 +70,7 @@ export function createNames(namespace = ""): Names {
     jobsStream: `${P}JOBS`,
     eventsStream: `${P}EVENTS`,
     jobSubject: (family, kind) => `${p}jobs.${family}.${kind}`,
+    keyedJobSubject: (family, kind, jobId) => `${p}jobs.${family}.${kind}.${jobId}`,
     familyJobsFilter: (family) => `${p}jobs.${family}.>`,
     familyConsumer: (family) => `worker-${family}`,
     eventSubject: (jobId, type) => `${p}events.${jobId}.${type}`,

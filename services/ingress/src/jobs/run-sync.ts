@@ -5,7 +5,7 @@ import { findStoredOutcome, watchOutcome, type Outcome, type OutcomeWatch } from
 import { readEarlierJob } from "./earlier-job.js";
 import { ofSameRequest, requestMismatch } from "./idempotency.js";
 import type { OutcomeInbox } from "./outcome-inbox.js";
-import { assertConnected, publishJob } from "./submit.js";
+import { assertConnected, submitJob, type Published } from "./submit.js";
 
 export interface SyncJobContext {
   readonly bus: IngressBus;
@@ -19,14 +19,15 @@ export interface WatchedJob<T> {
   readonly watch: OutcomeWatch;
   /** What `alsoOpen` returned (a streaming request's token subscription). */
   readonly opened: T;
-  /** The publish's ack; rejects with a 503 when JetStream did not take the job. */
-  readonly published: Promise<{ duplicate: boolean; seq: number }>;
+  /** The publish's ack (or the job found queued); rejects with a 503 when JetStream did not take the job. */
+  readonly published: Promise<Published>;
 }
 
 /**
  * Registers the job with the inbox, opens whatever `alsoOpen` subscribes, then publishes the job
- * (naming the inbox as its `replyTo`), in one synchronous step: any SUB reaches the server
- * before the job can, so no token of a fast worker is missed. The wait ends at the job's deadline.
+ * (naming the inbox as its `replyTo`; see `submitJob` for a keyed job still queued): any SUB
+ * reaches the server before the job can, so no token of a fast worker is missed. The wait ends
+ * at the job's deadline.
  */
 export async function watchAndPublish<T>(
   ctx: SyncJobContext,
@@ -41,7 +42,7 @@ export async function watchAndPublish<T>(
     watch.cancel();
     throw error;
   }
-  const published = publishJob(ctx.bus, ctx.names, Object.assign({}, job, { replyTo: ctx.inbox.replyTo(job.id) }));
+  const published = submitJob(ctx.bus, ctx.names, Object.assign({}, job, { replyTo: ctx.inbox.replyTo(job.id) }));
   return { watch, opened, published };
 }
 

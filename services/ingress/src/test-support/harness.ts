@@ -160,6 +160,12 @@ export interface StreamProgress {
 export interface FakeWorker {
   readonly jobs: JobSubmitted[];
   react: (job: JobSubmitted) => Reaction | Promise<Reaction>;
+  /**
+   * False (the default): a job is acked on receipt, so one the test ignores is never
+   * redelivered. True: after its terminal event, as the real worker does, so `JOBS` holds a
+   * job while it runs.
+   */
+  ackAfterAnswer: boolean;
   /** Streamed jobs' progress, by job id. */
   readonly streams: Map<string, StreamProgress>;
   stop(): Promise<void>;
@@ -221,6 +227,7 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
     jobs: [],
     streams,
     react: (job) => ({ completed: chatCompletion(job.model, `echo ${job.id}`) }),
+    ackAfterAnswer: false,
     stop: async () => {
       stopping = true;
       for (const wake of [...wakers.values()]) wake();
@@ -293,7 +300,8 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
     handle: async (msg) => {
       const job = JobSubmitted.parse(decodeJson(msg.data));
       worker.jobs.push(job);
-      msg.ack();
+      const ackAfterAnswer = worker.ackAfterAnswer;
+      if (!ackAfterAnswer) msg.ack();
       const identity = {
         version: 1 as const,
         jobId: job.id,
@@ -347,6 +355,7 @@ export async function startFakeWorker(bus: BusConnection, names: Names, artifact
         event = { ...base, type: "failed", route: "r1", error: reaction.failed };
       }
       await publishEvent(bus, names, event);
+      if (ackAfterAnswer) msg.ack();
       const replyLost = "stream" in reaction && reaction.stream.reply === false;
       if (job.replyTo !== undefined && isTerminal(event) && !replyLost) replyTerminal(bus.nc, job.replyTo, event);
     },
@@ -412,11 +421,13 @@ export interface Harness {
 export async function createHarness(
   env: Record<string, string> = {},
   extra: Partial<Pick<IngressDeps, "clock" | "reportError">> = {},
+  streams: { duplicateWindowMs?: number } = {},
 ): Promise<Harness> {
   const names = testNames();
   const bus = await connectBus({ servers: NATS_URL, name: "ingress-test" });
   const workerBus = await connectBus({ servers: NATS_URL, name: "ingress-test-worker" });
-  await ensureStreams(bus.jsm, names, { duplicateWindowMs: 30_000, eventsMaxAgeMs: 600_000 });
+  const duplicateWindowMs = streams.duplicateWindowMs ?? 30_000;
+  await ensureStreams(bus.jsm, names, { duplicateWindowMs, eventsMaxAgeMs: 600_000 });
   const artifacts = await openArtifactStore(bus.js, names);
   const worker = await startFakeWorker(workerBus, names, await openArtifactStore(workerBus.js, names));
   const published: string[] = [];
