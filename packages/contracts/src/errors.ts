@@ -83,12 +83,44 @@ export class UnusableOutputError extends BrokerError {
   }
 }
 
-/** The upstream refused the request itself (a 4xx other than 408/429): retrying cannot help. */
+/**
+ * Upstream statuses that blame the request the client sent, and the status the client gets for
+ * each: 400 (invalid, or longer than the model's context), 413 (larger than the upstream takes;
+ * the ingress answers its own oversized bodies with 413 too) and 422 (well-formed but refused,
+ * openai-node's `UnprocessableEntityError`). Every other rejection is the broker's own problem:
+ * 401/403 are the route's API key, 402 its billing, 404 the route's upstream model or task name
+ * (the client named a model the catalog has), 409/410 and the rest the broker's use of the API.
+ */
+const CLIENT_REJECTION_STATUS: Readonly<Record<number, number>> = { 400: 400, 413: 413, 422: 422 };
+
+/**
+ * Whether an upstream rejection with this status is the client's to fix, so the client may see
+ * what the upstream said about it.
+ *
+ * @example
+ * isClientRejection(400); // true
+ * isClientRejection(401); // false: the broker's key, not the client's request
+ */
+export function isClientRejection(upstreamStatus: number): boolean {
+  return CLIENT_REJECTION_STATUS[upstreamStatus] !== undefined;
+}
+
+/**
+ * The upstream refused the request itself (a 4xx other than 408/429): retrying cannot help. A
+ * rejection of the client's request keeps the upstream's status and may carry the upstream's
+ * (cleaned) `code` and `param`; any other is a 502 with the broker's own code.
+ */
 export class UpstreamRejectedError extends BrokerError {
-  constructor(message: string, upstreamStatus: number, options: { cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    upstreamStatus: number,
+    options: { cause?: unknown; code?: string | null; param?: string | null } = {},
+  ) {
+    const clientStatus = CLIENT_REJECTION_STATUS[upstreamStatus];
     super(message, {
-      status: upstreamStatus === 400 ? 400 : 502,
-      code: "upstream_rejected",
+      status: clientStatus ?? 502,
+      code: (clientStatus !== undefined ? options.code : undefined) ?? "upstream_rejected",
+      param: clientStatus !== undefined ? options.param : null,
       retryable: false,
       cause: options.cause,
     });

@@ -7,6 +7,7 @@ export {
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamRejectedError,
+  isClientRejection,
   UnusableOutputError,
   DeadlineExceededError,
   ServiceUnavailableError,

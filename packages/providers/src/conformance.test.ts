@@ -47,7 +47,9 @@ const dialects: Dialect[] = [
       ],
       usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
     }),
-    errorBody: { error: { message: "secret detail", type: "invalid_request_error", param: null, code: null } },
+    errorBody: {
+      error: { message: "secret detail, key test-key", type: "invalid_request_error", param: null, code: null },
+    },
   },
   {
     dialect: "anthropic",
@@ -63,7 +65,7 @@ const dialects: Dialect[] = [
       stop_reason: { stop: "end_turn", length: "max_tokens", bogus: "pause_turn" }[finish],
       usage: { input_tokens: 11, output_tokens: 7 },
     }),
-    errorBody: { type: "error", error: { type: "invalid_request_error", message: "secret detail" } },
+    errorBody: { type: "error", error: { type: "invalid_request_error", message: "secret detail, key test-key" } },
   },
   {
     dialect: "gemini",
@@ -81,7 +83,7 @@ const dialects: Dialect[] = [
       usageMetadata: { promptTokenCount: 11, candidatesTokenCount: 7, totalTokenCount: 18 },
       modelVersion: "up-model",
     }),
-    errorBody: { error: { code: 400, message: "secret detail", status: "INVALID_ARGUMENT" } },
+    errorBody: { error: { code: 400, message: "secret detail, key test-key", status: "INVALID_ARGUMENT" } },
   },
 ];
 
@@ -231,17 +233,22 @@ describe.each(dialects)("$dialect adapter conformance", (d) => {
     expect(error.retryable).toBe(true);
   });
 
-  it.each([400, 401, 403, 404])(
-    "%i → UpstreamRejectedError, not retryable, without the upstream's text",
-    async (status) => {
-      upstream.enqueue({ status, body: d.errorBody });
-      const error = await failure(chat());
-      expect(error).toBeInstanceOf(UpstreamRejectedError);
-      expect(error).toMatchObject({ retryable: false, status: status === 400 ? 400 : 502 });
-      expect(error.message).toMatch(new RegExp(`^upstream returned ${status}`));
-      expect(error.message).not.toContain("secret");
-    },
-  );
+  it("400 → UpstreamRejectedError, not retryable, with the upstream's message minus the route's key", async () => {
+    upstream.enqueue({ status: 400, body: d.errorBody });
+    const error = await failure(chat());
+    expect(error).toBeInstanceOf(UpstreamRejectedError);
+    expect(error).toMatchObject({ retryable: false, status: 400, type: "invalid_request_error" });
+    expect(error.message).toBe("secret detail, key [redacted]");
+  });
+
+  it.each([401, 403, 404])("%i → UpstreamRejectedError, not retryable, without the upstream's text", async (status) => {
+    upstream.enqueue({ status, body: d.errorBody });
+    const error = await failure(chat());
+    expect(error).toBeInstanceOf(UpstreamRejectedError);
+    expect(error).toMatchObject({ retryable: false, status: 502, code: "upstream_rejected" });
+    expect(error.message).toMatch(new RegExp(`^upstream returned ${status}`));
+    expect(error.message).not.toContain("secret");
+  });
 
   it("empty content → UnusableOutputError", async () => {
     upstream.enqueue({ status: 200, body: d.answer("", "stop") });

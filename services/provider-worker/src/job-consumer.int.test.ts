@@ -484,7 +484,7 @@ describe("job consumer against NATS", () => {
     expect(upstream.callsFor(marker)).toHaveLength(0);
   });
 
-  it("fails at once, keeping the status, when the upstream rejects the request", async () => {
+  it("fails at once, keeping the status and the upstream's message, when the upstream rejects the request", async () => {
     const marker = `rejected ${randomId(8)}`;
     upstream.failFirst(marker, 400);
     const s = await submit(newJob(marker));
@@ -492,7 +492,7 @@ describe("job consumer against NATS", () => {
       type: "failed",
       attempts: 1,
       route: "int-primary",
-      error: { code: "upstream_rejected", status: 400, message: "upstream returned 400 (server_error)" },
+      error: { code: "upstream_rejected", status: 400, message: "scripted failure", type: "invalid_request_error" },
     });
     await jobsAcked();
     expect(upstream.callsFor(marker)).toHaveLength(1);

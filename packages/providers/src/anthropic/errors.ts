@@ -1,14 +1,31 @@
 import { safeCode, type UpstreamErrorDetail } from "../base/classify.js";
 
 /**
+ * Anthropic's words for a request beyond the model's context: "prompt is too long: 210000
+ * tokens > 200000 maximum", and "input length and `max_tokens` exceed context limit: 188240 +
+ * 21333 > 200000" when the prompt fits but not with the room asked for the answer. OpenAI calls
+ * both `context_length_exceeded`.
+ */
+const CONTEXT_OVERFLOW = /prompt is too long|exceeds? (?:the )?context limit/i;
+
+/**
  * Reads Anthropic's error body `{"type":"error","error":{"type":"overloaded_error","message"}}`.
  * The error type names the cause (`rate_limit_error`, `overloaded_error`, `invalid_request_error`);
- * retry timing comes in the `retry-after` header, which the shared classifier reads.
+ * retry timing comes in the `retry-after` header, which the shared classifier reads. Anthropic
+ * has no `param` or `code`: a context overflow is given OpenAI's code and `param: "messages"`,
+ * as OpenAI reports it, and a 413 `request_too_large` keeps that name.
  */
 export function parseAnthropicError(text: string): UpstreamErrorDetail {
   try {
-    const body = JSON.parse(text) as { error?: { type?: unknown } } | null;
-    return { code: safeCode(body?.error?.type) };
+    const body = JSON.parse(text) as { error?: { type?: unknown; message?: unknown } | null } | null;
+    const type = body?.error?.type;
+    const message = typeof body?.error?.message === "string" ? body.error.message : undefined;
+    const detail: UpstreamErrorDetail = { code: safeCode(type), message };
+    if (type === "invalid_request_error" && message !== undefined && CONTEXT_OVERFLOW.test(message)) {
+      return { ...detail, publicCode: "context_length_exceeded", param: "messages" };
+    }
+    if (type === "request_too_large") return { ...detail, publicCode: "request_too_large" };
+    return detail;
   } catch {
     return {};
   }

@@ -71,7 +71,34 @@ describe("classifyFailure", () => {
     const error = http(status);
     expect(error).toBeInstanceOf(UpstreamRejectedError);
     expect(error.retryable).toBe(false);
-    expect(error.status).toBe(status === 400 ? 400 : 502);
+    expect(error.status).toBe([400, 413, 422].includes(status) ? status : 502);
+  });
+
+  it("a rejection of the client's request carries the upstream's cleaned message, code and param", () => {
+    const detail = {
+      code: "context_length_exceeded",
+      message: "This model's maximum context length is 8192 tokens (key sk-live-abcdef).",
+      param: "messages",
+      publicCode: "context_length_exceeded",
+    };
+    const error = classifyFailure({ kind: "http", status: 400, headers: {}, body: "{}", detail });
+    expect(error).toMatchObject({
+      status: 400,
+      code: "context_length_exceeded",
+      param: "messages",
+      message: "This model's maximum context length is 8192 tokens (key [redacted]).",
+    });
+    expect(getUpstreamStatus(error)).toBe(400);
+  });
+
+  it("a 400 standing for a 401 (Gemini's wrong key) stays the broker's generic 502", () => {
+    const detail = { code: "API_KEY_INVALID", equivalentStatus: 401, message: "API key not valid." };
+    const error = classifyFailure({ kind: "http", status: 400, headers: {}, body: "{}", detail });
+    expect(error).toMatchObject({
+      status: 502,
+      code: "upstream_rejected",
+      message: "upstream returned 400 (API_KEY_INVALID)",
+    });
   });
 
   it("says only the status and a short code; the body stays in the cause", () => {

@@ -1,14 +1,13 @@
 import type { IncomingHttpHeaders } from "node:http";
-import {
-  BrokerError,
-  UpstreamRateLimitedError,
-  UpstreamRejectedError,
-  UpstreamUnavailableError,
-} from "@switchyard/contracts";
+import { BrokerError, UpstreamRateLimitedError, UpstreamUnavailableError } from "@switchyard/contracts";
+import { rejectedError, type UpstreamErrorReport } from "./client-error.js";
 
-/** What a dialect's `errors.ts` reads from an error body. */
-export interface UpstreamErrorDetail {
-  /** A short machine code (`rate_limit_error`, `RESOURCE_EXHAUSTED`), safe to show a client. */
+/**
+ * What a dialect's `errors.ts` reads from an error body: what decides the retry, and (from
+ * `UpstreamErrorReport`) what a client may see of a rejection of its request.
+ */
+export interface UpstreamErrorDetail extends UpstreamErrorReport {
+  /** A short machine code (`rate_limit_error`, `RESOURCE_EXHAUSTED`) for logs and broker messages. */
   code?: string | undefined;
   /** A retry hint carried in the body rather than in `Retry-After` (Gemini's `RetryInfo`). */
   retryAfterMs?: number | undefined;
@@ -22,14 +21,23 @@ export interface UpstreamErrorDetail {
 
 /** Every way an upstream call can fail before it yields a usable 2xx body. */
 export type UpstreamFailure =
-  | { kind: "http"; status: number; headers: IncomingHttpHeaders; body: string; detail: UpstreamErrorDetail }
+  | {
+      kind: "http";
+      status: number;
+      headers: IncomingHttpHeaders;
+      body: string;
+      detail: UpstreamErrorDetail;
+      /** The route's credentials as sent, scrubbed from any upstream message a client sees. */
+      secrets?: readonly string[] | undefined;
+    }
   | { kind: "timeout"; cause: unknown }
   | { kind: "aborted"; cause: unknown }
   | { kind: "connection"; cause: unknown };
 
 /**
  * The upstream's own answer, kept as the `cause` of a classified error for logs: the status
- * and the start of the body. It never reaches a client; error messages carry only the status.
+ * and the start of the body. It never reaches a client: a rejection of the client's request
+ * shows only the cleaned message, code and param its dialect read from the body.
  */
 export class UpstreamHttpError extends Error {
   readonly status: number;
@@ -77,8 +85,9 @@ function verdictFor(status: number): Verdict {
 
 /**
  * Maps a failed upstream call to the `BrokerError` the worker acts on: rate limits and outages
- * are retryable, rejections are not. Messages name only the status and a short upstream code;
- * the body goes into `cause`.
+ * are retryable, rejections are not. Messages name only the status and a short upstream code,
+ * except that a rejection of the client's request (400/413/422) carries the upstream's cleaned
+ * message, code and param; the body goes into `cause`.
  *
  * @example
  * classifyFailure({ kind: "http", status: 503, headers, body, detail: {} }); // UpstreamUnavailableError, retryable
@@ -91,6 +100,8 @@ export function classifyFailure(failure: UpstreamFailure, now: number = Date.now
       return errorFor(status, `upstream returned ${failure.status}${suffix}`, {
         retryAfterMs: retryAfterFromHeaders(failure.headers, now) ?? failure.detail.retryAfterMs,
         cause: new UpstreamHttpError(failure.status, failure.body),
+        detail: failure.detail,
+        secrets: failure.secrets,
       });
     }
     case "timeout":
@@ -129,6 +140,7 @@ export function classifyStreamError(failure: {
   return errorFor(failure.equivalentStatus, `upstream stream failed${suffix}`, {
     retryAfterMs: failure.detail.retryAfterMs,
     cause: new UpstreamHttpError(failure.httpStatus, failure.body),
+    detail: failure.detail,
   });
 }
 
@@ -136,7 +148,12 @@ export function classifyStreamError(failure: {
 function errorFor(
   status: number,
   message: string,
-  options: { retryAfterMs: number | undefined; cause: unknown },
+  options: {
+    retryAfterMs: number | undefined;
+    cause: unknown;
+    detail: UpstreamErrorDetail;
+    secrets?: readonly string[] | undefined;
+  },
 ): BrokerError {
   const { retryAfterMs, cause } = options;
   const verdict = verdictFor(status);
@@ -148,7 +165,7 @@ function errorFor(
     case "unavailable":
       return new UpstreamUnavailableError(message, { retryAfterMs, cause });
     case "rejected":
-      return new UpstreamRejectedError(message, status, { cause });
+      return rejectedError(status, message, options.detail, { cause, secrets: options.secrets });
     default:
       return assertNever(verdict);
   }

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from "undici";
 import type { IncomingHttpHeaders } from "node:http";
 import { UnusableOutputError } from "@switchyard/contracts";
 import { UpstreamHttpError, classifyFailure, classifyTransportError, type UpstreamErrorDetail } from "./classify.js";
+import { credentialsIn } from "./client-error.js";
 
 /** Connections per upstream origin: one in-flight request each (no pipelining). */
 const DEFAULT_CONNECTIONS = 128;
@@ -138,6 +139,7 @@ export async function send(dispatcher: Dispatcher, request: UpstreamSendRequest)
       headers: response.headers,
       body: text,
       detail: request.parseErrorDetail(text),
+      secrets: credentialsIn(request.headers),
     });
   }
   return { status, headers: response.headers, bytes };

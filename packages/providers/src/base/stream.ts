@@ -9,6 +9,7 @@ import {
   classifyTransportError,
   streamTruncated,
 } from "./classify.js";
+import { credentialsIn } from "./client-error.js";
 import { headerValue, readBytes, type UpstreamRequest } from "./http.js";
 import { parseSse, type SseEvent } from "./sse.js";
 import { validateFinishReason } from "./validate.js";
@@ -159,6 +160,7 @@ async function openStream(dispatcher: Dispatcher, request: UpstreamRequest): Pro
     headers: response.headers,
     body: text,
     detail: request.parseErrorDetail(text),
+    secrets: credentialsIn(request.headers),
   });
 }
 

@@ -1,14 +1,33 @@
 import { safeCode, type UpstreamErrorDetail } from "../base/classify.js";
 
 /**
+ * How OpenAI-compatible servers that send no `code` word a prompt longer than the model's
+ * context: vLLM and older OpenAI models say "maximum context length is N tokens".
+ */
+const CONTEXT_OVERFLOW = /maximum context length|context length exceeded|context window/i;
+
+/**
  * Reads OpenAI's error envelope `{"error":{"message","type","param","code"}}`. The `code`
  * (`rate_limit_exceeded`, `insufficient_quota`, `context_length_exceeded`) says more than the
- * `type`, so it wins when both are present; the message is never used.
+ * `type`, so it wins when both are present. The message, param and code are what a client sees
+ * if the upstream rejected its request: they are already in the client's dialect. A numeric
+ * `code` (vLLM, LiteLLM put the HTTP status there) is no code, and a context overflow worded
+ * without one gets OpenAI's.
  */
 export function parseOpenAIError(text: string): UpstreamErrorDetail {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; type?: unknown } } | null;
-    return { code: safeCode(body?.error?.code) ?? safeCode(body?.error?.type) };
+    const body = JSON.parse(text) as { error?: Record<string, unknown> | null } | null;
+    const error = body?.error;
+    if (typeof error !== "object" || error === null) return {};
+    const message = typeof error.message === "string" ? error.message : undefined;
+    const ownCode = typeof error.code === "string" && !/^\d+$/.test(error.code) ? error.code : undefined;
+    const overflow = ownCode === undefined && message !== undefined && CONTEXT_OVERFLOW.test(message);
+    return {
+      code: safeCode(error.code) ?? safeCode(error.type),
+      message,
+      param: typeof error.param === "string" ? error.param : undefined,
+      publicCode: overflow ? "context_length_exceeded" : ownCode,
+    };
   } catch {
     return {};
   }

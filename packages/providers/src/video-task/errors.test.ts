@@ -3,9 +3,11 @@ import { fixtureText } from "../test-support/fixtures.js";
 import { parseVideoTaskError, videoTaskError } from "./errors.js";
 
 describe("parseVideoTaskError", () => {
-  it("reads the OpenAI error envelope's code", () => {
+  it("reads the OpenAI error envelope's code and message", () => {
     expect(parseVideoTaskError(fixtureText(import.meta.url, "error-not-found.json"))).toEqual({
       code: "video_not_found",
+      message: "Video with id 'video_nope' not found.",
+      publicCode: "video_not_found",
     });
   });
 });
