@@ -34,6 +34,8 @@ export interface ErrorDetails {
   type?: string | undefined;
   /** OpenAI error code. */
   code?: string | undefined;
+  /** OpenAI error param: the request field the error is about. */
+  param?: string | undefined;
 }
 
 /** The dialect-specific half of one inference request, built by its route. */

@@ -64,7 +64,12 @@ export async function applyFault(
     return true;
   }
   if (fault?.status !== undefined) {
-    const details = { message: fault.message ?? "simulated failure", type: fault.error_type, code: fault.error_code };
+    const details = {
+      message: fault.message ?? "simulated failure",
+      type: fault.error_type,
+      code: fault.error_code,
+      param: fault.error_param,
+    };
     void reply.code(fault.status).headers(faultHeaders(fault)).send(errorBody(fault.status, details));
     return true;
   }

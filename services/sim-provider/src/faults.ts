@@ -19,10 +19,11 @@ export const FaultSpec = z.strictObject({
   status: z.int().min(400).max(599).optional(),
   /** Seconds, sent as the Retry-After header. */
   retry_after: z.number().min(0).optional(),
-  /** Overrides of the error envelope: message; type (OpenAI/Anthropic) or status (Gemini); code (OpenAI). */
+  /** Overrides of the error envelope: message; type (OpenAI/Anthropic) or status (Gemini); code and param (OpenAI). */
   message: z.string().optional(),
   error_type: z.string().min(1).optional(),
   error_code: z.string().min(1).optional(),
+  error_param: z.string().min(1).optional(),
   /** Delay before answering, on top of SIM_LATENCY_MS. */
   latency_ms: z.int().min(0).optional(),
   /** Never answer; the socket stays open until the client gives up (or the sim closes). */

@@ -105,12 +105,17 @@ describe("status faults", () => {
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
   });
 
-  it("takes message, type and code overrides", async () => {
-    await addFault({ status: 400, message: "too long", error_code: "context_length_exceeded" });
+  it("takes message, type, code and param overrides", async () => {
+    await addFault({
+      status: 400,
+      message: "too long",
+      error_code: "context_length_exceeded",
+      error_param: "messages",
+    });
     expect((await ask("openai", "x")).json().error).toEqual({
       message: "too long",
       type: "invalid_request_error",
-      param: null,
+      param: "messages",
       code: "context_length_exceeded",
     });
     await addFault({ status: 400, error_type: "FAILED_PRECONDITION" });

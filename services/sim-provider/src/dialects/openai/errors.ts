@@ -6,7 +6,7 @@ export function openAiErrorBody(status: number, details: ErrorDetails): unknown 
     error: {
       message: details.message,
       type: details.type ?? typeFor(status),
-      param: null,
+      param: details.param ?? null,
       code: details.code ?? codeFor(status),
     },
   };
