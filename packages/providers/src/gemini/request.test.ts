@@ -98,4 +98,38 @@ describe("toGeminiRequest", () => {
     const request = { model: "m", messages: [{ role: "tool" as const, tool_call_id: "nope", content: "x" }] };
     expect(() => toGeminiRequest(request)).toThrow(InvalidRequestError);
   });
+
+  describe("thought signatures", () => {
+    const call = (id: string, name: string, extra?: Record<string, unknown>) => ({
+      id,
+      type: "function" as const,
+      function: { name, arguments: "{}" },
+      ...extra,
+    });
+    const signed = (signature: string) => ({ extra_content: { google: { thought_signature: signature } } });
+    const modelParts = (toolCalls: Record<string, unknown>[]) =>
+      toGeminiRequest({
+        model: "m",
+        messages: [
+          { role: "user", content: "weather in Paris and London?" },
+          { role: "assistant", content: null, tool_calls: toolCalls },
+        ],
+      }).contents as Array<{ parts: unknown[] }>;
+
+    it("sends a tool call's extra_content.google.thought_signature back as the functionCall part's thoughtSignature", () => {
+      // Parallel calls: Gemini signs only the first, and the second goes back as it came.
+      expect(modelParts([call("a", "weather", signed("Sig_A")), call("b", "weather")])[1]?.parts).toEqual([
+        { functionCall: { name: "weather", args: {} }, thoughtSignature: "Sig_A" },
+        { functionCall: { name: "weather", args: {} } },
+      ]);
+    });
+
+    it("gives a first call without a signature Google's documented skip value, so Gemini 3 does not refuse the history", () => {
+      // A conversation begun on another model has no signatures; only a step's first call needs one.
+      expect(modelParts([call("a", "weather"), call("b", "time")])[1]?.parts).toEqual([
+        { functionCall: { name: "weather", args: {} }, thoughtSignature: "skip_thought_signature_validator" },
+        { functionCall: { name: "time", args: {} } },
+      ]);
+    });
+  });
 });

@@ -10,6 +10,7 @@ import {
   toolChoice,
   type ContentPart,
 } from "../base/content.js";
+import { SKIP_THOUGHT_SIGNATURE, toolCallSignature } from "./thought-signature.js";
 
 type Part = Record<string, unknown>;
 interface GeminiContent {
@@ -50,6 +51,7 @@ function toolResponse(text: string): Record<string, unknown> {
  * - system and developer messages become `systemInstruction`; `assistant` becomes role `model`;
  * - tool calls become `functionCall` parts, tool results `functionResponse` parts in a user
  *   turn (Gemini matches them by function name, so the name is looked up from the call id);
+ *   a call's `extra_content.google.thought_signature` becomes the part's `thoughtSignature`;
  * - sampling settings move into `generationConfig` (`max_tokens` → `maxOutputTokens`), but
  *   not the penalties, which current Gemini models refuse;
  * - `response_format` maps to `responseMimeType` (and `responseJsonSchema` for a schema).
@@ -77,10 +79,18 @@ export function toGeminiRequest(request: ChatCompletionRequest): Record<string, 
         break;
       case "assistant": {
         const parts = assistantParts(message, param).map(partToGemini);
-        for (const call of assistantToolCalls(message, param)) {
+        assistantToolCalls(message, param).forEach((call, position) => {
           callNames.set(call.id, call.name);
-          parts.push({ functionCall: { name: call.name, args: call.arguments } });
-        }
+          // Gemini signs the first call of a step (parallel calls after it carry none), and
+          // Gemini 3 refuses a history whose first call lacks one. A call that never had one (a
+          // conversation begun on another model) gets the value Google documents for that case.
+          const signature =
+            toolCallSignature(message.tool_calls?.[position]) ?? (position === 0 ? SKIP_THOUGHT_SIGNATURE : undefined);
+          parts.push({
+            functionCall: { name: call.name, args: call.arguments },
+            ...(signature !== undefined && { thoughtSignature: signature }),
+          });
+        });
         push("model", parts);
         break;
       }

@@ -51,7 +51,7 @@ describe("fromGeminiResponse", () => {
     });
   });
 
-  it("maps function calls to tool_calls and STOP to tool_calls", () => {
+  it("maps function calls to tool_calls, with the thought signature where Google's OpenAI layer puts it", () => {
     const choice = map("generate-content-function-call.json").choices[0];
     expect(choice?.finish_reason).toBe("tool_calls");
     expect(choice?.message.content).toBeNull();
@@ -60,8 +60,23 @@ describe("fromGeminiResponse", () => {
         id: expect.stringMatching(/^call_/),
         type: "function",
         function: { name: "get_current_weather", arguments: '{"location":"Boston, MA"}' },
+        extra_content: { google: { thought_signature: "CiwBVKhc7..." } },
       },
     ]);
+  });
+
+  it("puts a signature only on the calls whose part has one (Gemini signs the first of parallel calls)", () => {
+    const call = (name: string) => ({ functionCall: { name, args: {} } });
+    const body = {
+      candidates: [
+        {
+          content: { role: "model", parts: [{ ...call("a"), thoughtSignature: "Sig_A" }, call("b")] },
+          finishReason: "STOP",
+        },
+      ],
+    };
+    const calls = validateCompletion(fromGeminiResponse(body, fallback)).choices[0]?.message.tool_calls;
+    expect(calls?.map((c) => c["extra_content"])).toEqual([{ google: { thought_signature: "Sig_A" } }, undefined]);
   });
 
   it("gives each function call an id no other answer uses, as clients and Anthropic pair results by id", () => {
@@ -109,7 +124,7 @@ describe("createGeminiStreamDecoder", () => {
     expect(parts.at(-1)).toEqual({ type: "finish", reason: "stop" });
   });
 
-  it("skips thought parts and maps a function call to a whole tool_calls delta and STOP to tool_calls", () => {
+  it("skips thought parts and maps a function call, with its thought signature, to a whole tool_calls delta", () => {
     const parts = decode("stream-function-call.sse");
     expect(joinedContent(parts)).toBe("");
     expect(parts.filter((p) => p.type === "delta")).toEqual([
@@ -123,6 +138,7 @@ describe("createGeminiStreamDecoder", () => {
               id: expect.stringMatching(/^call_/),
               type: "function",
               function: { name: "get_current_weather", arguments: '{"location":"Boston, MA"}' },
+              extra_content: { google: { thought_signature: "CiQB0e2Kb7tlNfV4" } },
             },
           ],
         },

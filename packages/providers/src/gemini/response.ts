@@ -4,6 +4,7 @@ import { UpstreamHttpError, classifyStreamError } from "../base/classify.js";
 import { parseEventJson, type StreamDecoder, type StreamDelta, type StreamPart } from "../base/stream.js";
 import { fromGeminiUsage, reportsGeminiCompletion } from "../base/usage.js";
 import { geminiStreamErrorStatus, parseGeminiError } from "./errors.js";
+import { signatureExtraContent } from "./thought-signature.js";
 
 type Json = Record<string, unknown>;
 
@@ -58,6 +59,8 @@ function toChoice(candidate: Json, position: number): Json {
         id: callId(call),
         type: "function",
         function: { name: String(call.name), arguments: JSON.stringify(call.args ?? {}) },
+        // The client must send it back with the call; Gemini 3 refuses the next turn without it.
+        ...signatureExtraContent(p),
       };
     });
   return {
@@ -75,7 +78,8 @@ function toChoice(candidate: Json, position: number): Json {
 
 /**
  * Maps a Gemini `generateContent` answer to the `chat.completion` shape: one choice per
- * candidate, text parts joined, `functionCall` parts as `tool_calls`. A prompt blocked before
+ * candidate, text parts joined, `functionCall` parts as `tool_calls` (with the part's
+ * `thoughtSignature` in `extra_content.google.thought_signature`). A prompt blocked before
  * generation has no candidates, which validation reports as "no choices".
  */
 export function fromGeminiResponse(body: unknown, fallback: { model: string; created: number }): Json {
@@ -94,7 +98,8 @@ export function fromGeminiResponse(body: unknown, fallback: { model: string; cre
 /**
  * Reads a `streamGenerateContent?alt=sse` stream. Each event is a whole `GenerateContentResponse`
  * holding the next piece of candidate 0: text parts become content deltas (thought parts are
- * skipped), `functionCall` parts arrive whole and become complete `tool_calls` deltas, and
+ * skipped), `functionCall` parts arrive whole and become complete `tool_calls` deltas (the
+ * signature on the delta that opens the call, as unstreamed), and
  * `usageMetadata` is repeated with growing counts, so the last one is the usage. Gemini sends
  * no end marker: the body ending after a `finishReason` is the end. A prompt blocked before
  * generation (`promptFeedback.blockReason`, no candidates) is unusable, as it is unstreamed.
@@ -134,6 +139,7 @@ export function createGeminiStreamDecoder(): StreamDecoder {
             id: callId(call),
             type: "function",
             function: { name: String(call.name), arguments: JSON.stringify(call.args ?? {}) },
+            ...signatureExtraContent(part),
           });
         }
       }
