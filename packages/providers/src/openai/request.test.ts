@@ -21,6 +21,31 @@ describe("toOpenAIRequest", () => {
     );
     expect(body).not.toHaveProperty("stream_options");
   });
+
+  it("leaves Gemini's extra_content off assistant tool calls, which OpenAI refuses as an unknown parameter", () => {
+    const call = { id: "call_1", type: "function", function: { name: "weather", arguments: "{}" } };
+    const request: ChatCompletionRequest = {
+      model: "m",
+      messages: [
+        { role: "user", content: "weather?" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ ...call, extra_content: { google: { thought_signature: "Sig_A" } } }],
+        },
+        { role: "tool", tool_call_id: "call_1", content: "sunny" },
+      ],
+    };
+    for (const body of [toOpenAIRequest(request, "u"), toOpenAIStreamRequest(request, "u")]) {
+      expect(body.messages).toEqual([
+        request.messages[0],
+        { ...request.messages[1], tool_calls: [call] },
+        request.messages[2],
+      ]);
+    }
+    // The client's request itself is untouched: a fallback to a Gemini route still needs the signature.
+    expect(request.messages[1]?.tool_calls?.[0]).toHaveProperty("extra_content");
+  });
 });
 
 describe("toOpenAIStreamRequest", () => {

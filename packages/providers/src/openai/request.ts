@@ -1,9 +1,29 @@
-import type { ChatCompletionRequest, ImageGenerationRequest } from "@switchyard/contracts";
+import type { ChatCompletionRequest, ChatMessage, ImageGenerationRequest } from "@switchyard/contracts";
+
+/**
+ * The messages with `extra_content` left out of assistant tool calls. A client sends it back on a
+ * conversation a Gemini route answered (Gemini's thought signature, see
+ * gemini/thought-signature.ts), and OpenAI refuses fields it does not know inside messages as it
+ * does at the top level (400 "Unknown parameter: 'messages[1].tool_calls[0].index'" is what a
+ * stray `index` gets). The array is returned as it is when no call carries the field.
+ */
+function withoutExtraContent(messages: ChatMessage[]): ChatMessage[] {
+  const carries = (message: ChatMessage) => message.tool_calls?.some((call) => "extra_content" in call) === true;
+  if (!messages.some(carries)) return messages;
+  return messages.map((message) =>
+    carries(message)
+      ? {
+          ...message,
+          tool_calls: message.tool_calls?.map(({ extra_content: _extra, ...call }) => call),
+        }
+      : message,
+  );
+}
 
 /**
  * The body sent to an OpenAI-compatible `/chat/completions`: the client's request unchanged
  * (tools, response_format, temperature and any field we do not know pass through), with the
- * route's model name and `stream: false`.
+ * route's model name and `stream: false`, and without Gemini's `extra_content` on tool calls.
  *
  * @example
  * toOpenAIRequest({ model: "gpt-4o-mini", messages }, "gpt-4o-mini-2024-07-18");
@@ -12,7 +32,7 @@ export function toOpenAIRequest(request: ChatCompletionRequest, upstreamModel: s
   // OpenAI answers 400 to `stream_options` on a non-streaming request, so it goes with `stream`.
   const { stream_options: _streamOptions, ...rest } = request;
   // Object.assign on the fresh rest object: `{ ...rest, model }` is ~20× slower on Node 20.
-  return Object.assign(rest, { model: upstreamModel, stream: false });
+  return Object.assign(rest, { model: upstreamModel, stream: false, messages: withoutExtraContent(rest.messages) });
 }
 
 /**
@@ -26,6 +46,7 @@ export function toOpenAIStreamRequest(request: ChatCompletionRequest, upstreamMo
   const { stream_options: streamOptions, ...rest } = request;
   return Object.assign(rest, {
     model: upstreamModel,
+    messages: withoutExtraContent(rest.messages),
     stream: true,
     stream_options: Object.assign({}, streamOptions, { include_usage: true }),
   });
