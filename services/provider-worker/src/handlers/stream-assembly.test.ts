@@ -48,6 +48,30 @@ describe("StreamAssembly", () => {
     });
   });
 
+  it("keeps a call's extra_content (Gemini's thought signature), which the client must send back", () => {
+    const answer = new StreamAssembly();
+    const extra = { google: { thought_signature: "Sig_A" } };
+    answer.add({
+      type: "delta",
+      delta: {
+        tool_calls: [
+          {
+            index: 0,
+            id: "call_a",
+            type: "function",
+            function: { name: "weather", arguments: "{}" },
+            extra_content: extra,
+          },
+          { index: 1, id: "call_b", type: "function", function: { name: "time", arguments: "{}" } },
+        ],
+      },
+    });
+    expect(answer.completion("tool_calls", request).choices[0]?.message.tool_calls).toEqual([
+      { id: "call_a", type: "function", function: { name: "weather", arguments: "{}" }, extra_content: extra },
+      { id: "call_b", type: "function", function: { name: "time", arguments: "{}" } },
+    ]);
+  });
+
   it("estimates usage at four characters a token when the upstream never reported it", () => {
     const answer = new StreamAssembly();
     answer.add({ type: "delta", delta: { content: "abcdefghi" } });

@@ -7,6 +7,12 @@ interface ToolCallParts {
   id: string;
   name: string;
   arguments: string;
+  /**
+   * Gemini's thought signature (`{ google: { thought_signature } }`), sent with the delta that
+   * opens the call: the stored answer (a repeated Idempotency-Key, a job's result) must carry
+   * it as the stream did, or the client replaying that answer gets its next turn refused.
+   */
+  extraContent?: unknown;
 }
 
 /**
@@ -75,6 +81,7 @@ export class StreamAssembly {
       if (typeof part["id"] === "string") call.id = part["id"];
       if (typeof fn.name === "string") call.name += fn.name;
       if (typeof fn.arguments === "string") call.arguments += fn.arguments;
+      if (part["extra_content"] !== undefined) call.extraContent = part["extra_content"];
       this.#toolCalls.set(index, call);
     }
   }
@@ -114,7 +121,12 @@ export class StreamAssembly {
   completion(finishReason: FinishReason, request: ChatCompletionRequest): ChatCompletion {
     const toolCalls: ToolCall[] = [...this.#toolCalls.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([, call]) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }));
+      .map(([, call]) => ({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: call.arguments },
+        ...(call.extraContent !== undefined && { extra_content: call.extraContent }),
+      }));
     return {
       id: "chatcmpl-stream",
       object: "chat.completion",
