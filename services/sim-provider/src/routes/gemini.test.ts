@@ -122,3 +122,65 @@ describe("streamGenerateContent", () => {
     expect(body.at(-1).usageMetadata.totalTokenCount).toBeGreaterThan(0);
   });
 });
+
+describe("Gemini 3 thought signatures", () => {
+  const tools = [{ functionDeclarations: [{ name: "get_weather" }] }];
+  const call = { functionCall: { name: "get_weather", args: { city: "Paris" } } };
+  const on = (model: string, method: string, payload: object) =>
+    app.inject({ method: "POST", url: `/v1beta/models/${model}:${method}`, payload });
+  /** Turn 1's question, the model's call as `modelPart`, and its result: what turn 2 sends. */
+  const replay = (modelPart: object) => ({
+    contents: [
+      { role: "user", parts: [{ text: 'Call tool: get_weather {"city":"Paris"}' }] },
+      { role: "model", parts: [modelPart] },
+      { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { temp: 21 } } }] },
+    ],
+    tools,
+  });
+
+  it("signs the function call it answers with, unstreamed and streamed", async () => {
+    const asked = { ...ask('Call tool: get_weather {"city":"Paris"}'), tools };
+    const json = await on("gemini-3.1-pro-preview", "generateContent", asked);
+    expect(json.json().candidates[0].content.parts).toEqual([{ ...call, thoughtSignature: expect.any(String) }]);
+    const sse = await on("gemini-3.1-pro-preview", "streamGenerateContent?alt=sse", asked);
+    const last = JSON.parse(parseSse(sse.body).at(-1)?.data ?? "{}");
+    expect(last.candidates[0].content.parts[0].thoughtSignature).toMatch(/^[A-Za-z0-9+/]+=*$/);
+  });
+
+  it("refuses a history whose function call lacks its signature, in Google's error body", async () => {
+    const res = await on("gemini-3.1-pro-preview", "generateContent", replay(call));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      error: {
+        code: 400,
+        message: expect.stringContaining(
+          "Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly",
+        ),
+        status: "INVALID_ARGUMENT",
+      },
+    });
+    expect(res.json().error.message).toContain("function call `default_api:get_weather` , position 2.");
+  });
+
+  it("takes the history back with the signature it gave, or with Google's documented skip value", async () => {
+    const asked = { ...ask('Call tool: get_weather {"city":"Paris"}'), tools };
+    const [part] = (await on("gemini-3.1-pro-preview", "generateContent", asked)).json().candidates[0].content.parts;
+    for (const modelPart of [part, { ...call, thoughtSignature: "skip_thought_signature_validator" }]) {
+      const res = await on("gemini-3.1-pro-preview", "generateContent", replay(modelPart));
+      expect(res.statusCode).toBe(200);
+      expect(res.json().candidates[0].content.parts[0].text).toEqual(expect.any(String));
+    }
+  });
+
+  it("checks only the current turn, as Google does: an unsigned call before the last user text passes", async () => {
+    const older = replay(call);
+    const later = { ...older, contents: [...older.contents, { role: "user", parts: [{ text: "thanks" }] }] };
+    expect((await on("gemini-3.1-pro-preview", "generateContent", later)).statusCode).toBe(200);
+  });
+
+  it("leaves Gemini 2.5 alone: it neither signs nor refuses", async () => {
+    const asked = { ...ask('Call tool: get_weather {"city":"Paris"}'), tools };
+    expect((await generate("generateContent", asked)).json().candidates[0].content.parts).toEqual([call]);
+    expect((await generate("generateContent", replay(call))).statusCode).toBe(200);
+  });
+});

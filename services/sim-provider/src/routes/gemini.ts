@@ -35,7 +35,7 @@ export function geminiRoutes(deps: CompletionDeps): FastifyPluginAsync {
       const sse = method === "streamGenerateContent" && request.query.alt === "sse";
       return serveCompletion(deps, request, reply, {
         dialect: "gemini",
-        prompt: parseGenerateContentRequest(request.body),
+        prompt: parseGenerateContentRequest(request.body, model),
         apiKey: firstHeader(request.headers["x-goog-api-key"]) ?? request.query.key,
         authError: geminiAuthError,
         errorBody: geminiErrorBody,

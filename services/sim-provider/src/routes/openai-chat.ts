@@ -12,6 +12,7 @@ const MODELS = [
   { id: "gpt-4o", created: 1715367049, owned_by: "system" },
   { id: "claude-sonnet-4-5", created: 1759104000, owned_by: "anthropic" },
   { id: "gemini-2.5-flash", created: 1750118400, owned_by: "google" },
+  { id: "gemini-3.1-pro-preview", created: 1771459200, owned_by: "google" },
 ];
 
 /** OpenAI Chat Completions and the model list. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describeIssues } from "../../issues.js";
 import { createPrompt, joinTextParts, type Prompt } from "../../prompt.js";
+import { enforcesThoughtSignatures, missingThoughtSignature } from "./thought-signatures.js";
 
 const Part = z.looseObject({ text: z.unknown().optional() });
 const Content = z.looseObject({ role: z.string().optional(), parts: z.array(Part) });
@@ -17,10 +18,13 @@ function normaliseRole(role: string | undefined): string {
   return role === "model" ? "assistant" : role;
 }
 
-export function parseGenerateContentRequest(body: unknown): Prompt | { invalid: string } {
+/** The prompt of a `generateContent` body for `model`, or why the real API would refuse it. */
+export function parseGenerateContentRequest(body: unknown, model: string): Prompt | { invalid: string } {
   const parsed = GenerateContentRequest.safeParse(body);
   if (!parsed.success) return { invalid: describeIssues(parsed.error) };
   const request = parsed.data;
+  const unsigned = enforcesThoughtSignatures(model) ? missingThoughtSignature(request.contents) : undefined;
+  if (unsigned !== undefined) return { invalid: unsigned };
   const messages = request.contents.map((content) => ({
     role: normaliseRole(content.role),
     text: joinTextParts(content.parts),

@@ -4,14 +4,17 @@ import { randomId } from "../../ids.js";
 import { dataFrame } from "../../sse.js";
 import { splitIntoPieces } from "../../tokens.js";
 import { geminiErrorBody } from "./errors.js";
+import { enforcesThoughtSignatures, newThoughtSignature } from "./thought-signatures.js";
 
 export interface GenerateMeta {
   model: string;
   responseId: string;
+  /** Gemini 3 signs the function calls it answers with, and wants the signature back. */
+  signsCalls: boolean;
 }
 
 export function createGenerateMeta(model: string): GenerateMeta {
-  return { model, responseId: randomId("", 22) };
+  return { model, responseId: randomId("", 22), signsCalls: enforcesThoughtSignatures(model) };
 }
 
 function finishReason(completion: Completion): string {
@@ -40,14 +43,17 @@ function response(parts: unknown[], meta: GenerateMeta, final?: Completion): Rec
   };
 }
 
-function functionCallPart(name: string, args: string): unknown {
-  return { functionCall: { name, args: toolArgumentsObject(args) } };
+/** The sim answers one call per step, so it is the step's first and carries the signature. */
+function functionCallPart(name: string, args: string, meta: GenerateMeta): unknown {
+  const part = { functionCall: { name, args: toolArgumentsObject(args) } };
+  return meta.signsCalls ? { ...part, thoughtSignature: newThoughtSignature() } : part;
 }
 
 /** A GenerateContentResponse as `:generateContent` returns it. */
 export function generateContentJson(completion: Completion, meta: GenerateMeta): unknown {
   const { answer } = completion;
-  const part = answer.kind === "tool_call" ? functionCallPart(answer.name, answer.arguments) : { text: answer.text };
+  const part =
+    answer.kind === "tool_call" ? functionCallPart(answer.name, answer.arguments, meta) : { text: answer.text };
   return response([part], meta, completion);
 }
 
@@ -59,7 +65,7 @@ export function generateContentJson(completion: Completion, meta: GenerateMeta):
 export function streamResponses(completion: Completion, meta: GenerateMeta): { content: unknown[]; last: unknown } {
   const { answer } = completion;
   if (answer.kind === "tool_call") {
-    return { content: [], last: response([functionCallPart(answer.name, answer.arguments)], meta, completion) };
+    return { content: [], last: response([functionCallPart(answer.name, answer.arguments, meta)], meta, completion) };
   }
   const pieces = splitIntoPieces(answer.text);
   const lastPiece = pieces.pop() ?? "";
