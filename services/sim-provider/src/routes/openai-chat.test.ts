@@ -227,6 +227,47 @@ describe("streaming", () => {
   });
 });
 
+describe("logprobs", () => {
+  const tokensOf = (logprobs: { content: Array<{ token: string }> }) => logprobs.content.map((t) => t.token);
+
+  it("gives one entry per token, with top_logprobs alternatives, when asked", async () => {
+    const res = await chat({ ...userMessage("Return exactly: The quick brown fox"), logprobs: true, top_logprobs: 2 });
+    const choice = res.json().choices[0];
+    expect(tokensOf(choice.logprobs).join("")).toBe("The quick brown fox");
+    expect(choice.logprobs.refusal).toBeNull();
+    for (const entry of choice.logprobs.content) {
+      expect(entry.bytes).toEqual([...Buffer.from(entry.token, "utf8")]);
+      expect(entry.top_logprobs).toHaveLength(2);
+      expect(entry.top_logprobs[0]).toEqual({ token: entry.token, logprob: entry.logprob, bytes: entry.bytes });
+      expect(entry.top_logprobs[1].logprob).toBeLessThan(entry.logprob);
+    }
+    const again = (
+      await chat({ ...userMessage("Return exactly: The quick brown fox"), logprobs: true, top_logprobs: 2 })
+    ).json().choices[0].logprobs;
+    expect(again).toEqual(choice.logprobs);
+  });
+
+  it("streams each content chunk's tokens with it; role and finish chunks carry null", async () => {
+    const res = await chat({ ...userMessage("Return exactly: The quick brown fox"), stream: true, logprobs: true });
+    const chunks = sseJson(res.body) as Array<Record<string, any>>;
+    expect(chunks[0]!.choices[0].logprobs).toBeNull();
+    expect(chunks.at(-1)!.choices[0].logprobs).toBeNull();
+    const content = chunks.slice(1, -1);
+    for (const chunk of content) {
+      const { delta, logprobs } = chunk.choices[0];
+      expect(tokensOf(logprobs).join("")).toBe(delta.content);
+      expect(logprobs.content[0].top_logprobs).toEqual([]);
+    }
+  });
+
+  it("is null when not asked, and 400 for top_logprobs without logprobs", async () => {
+    expect((await chat(userMessage("Return exactly: hi"))).json().choices[0].logprobs).toBeNull();
+    const res = await chat({ ...userMessage("Return exactly: hi"), top_logprobs: 2 });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toMatch(/logprobs/);
+  });
+});
+
 describe("GET /v1/models", () => {
   it("lists models in OpenAI's shape", async () => {
     const res = await app.inject({ method: "GET", url: "/v1/models" });

@@ -29,9 +29,9 @@ export function openAiChatRoutes(deps: CompletionDeps): FastifyPluginAsync {
         apiKey: bearerToken(firstHeader(request.headers.authorization)),
         authError: openAiAuthError,
         errorBody: openAiErrorBody,
-        renderJson: (completion) => chatCompletionJson(completion, meta),
+        renderJson: (completion) => chatCompletionJson(completion, meta, parsed.logprobs),
         renderStream: parsed.stream
-          ? (completion) => chatCompletionStream(completion, meta, parsed.includeUsage)
+          ? (completion) => chatCompletionStream(completion, meta, parsed.includeUsage, parsed.logprobs)
           : undefined,
       });
     });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describeIssues } from "../../issues.js";
 import { createPrompt, joinTextParts, type Prompt } from "../../prompt.js";
+import type { LogprobsRequest } from "./logprobs.js";
 
 // Only what the sim reads is checked; unknown fields (temperature, response_format, ...) pass.
 const Part = z.looseObject({ type: z.string(), text: z.unknown().optional() });
@@ -20,6 +21,8 @@ const ChatRequest = z.looseObject({
   max_completion_tokens: z.int().min(0).nullable().optional(),
   tools: z.array(z.unknown()).nullable().optional(),
   functions: z.array(z.unknown()).nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.int().min(0).max(20).nullable().optional(),
 });
 
 export interface ParsedChatRequest {
@@ -28,14 +31,22 @@ export interface ParsedChatRequest {
   model: string;
   stream: boolean;
   includeUsage: boolean;
+  /** Set when the request asked for `logprobs: true`. */
+  logprobs: LogprobsRequest | undefined;
 }
 
 export function parseChatRequest(body: unknown): ParsedChatRequest {
   const parsed = ChatRequest.safeParse(body);
   if (!parsed.success) {
-    return { prompt: { invalid: describeIssues(parsed.error) }, model: "", stream: false, includeUsage: false };
+    const invalid = { invalid: describeIssues(parsed.error) };
+    return { prompt: invalid, model: "", stream: false, includeUsage: false, logprobs: undefined };
   }
   const request = parsed.data;
+  if (request.top_logprobs != null && request.logprobs !== true) {
+    // OpenAI refuses alternatives without the logprobs they belong to.
+    const invalid = { invalid: "logprobs must be true when top_logprobs is set" };
+    return { prompt: invalid, model: request.model, stream: false, includeUsage: false, logprobs: undefined };
+  }
   const messages = request.messages.map((message) => ({
     role: message.role,
     text: typeof message.content === "string" ? message.content : joinTextParts(message.content ?? []),
@@ -48,5 +59,6 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
     model: request.model,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
+    logprobs: request.logprobs === true ? { topLogprobs: request.top_logprobs ?? 0 } : undefined,
   };
 }

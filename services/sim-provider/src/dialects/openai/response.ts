@@ -3,6 +3,7 @@ import { randomId, unixSeconds } from "../../ids.js";
 import { dataFrame } from "../../sse.js";
 import { splitIntoPieces } from "../../tokens.js";
 import { openAiErrorBody } from "./errors.js";
+import { choiceLogprobs, type LogprobsRequest } from "./logprobs.js";
 
 const FINGERPRINT = "fp_sim";
 
@@ -36,8 +37,16 @@ function usage(completion: Completion): unknown {
   };
 }
 
-/** A `chat.completion` object exactly as the OpenAI API returns it. */
-export function chatCompletionJson(completion: Completion, meta: ResponseMeta): unknown {
+/**
+ * A `chat.completion` object exactly as the OpenAI API returns it. With `logprobs` asked for, a
+ * text answer carries one entry per token (the stream's pieces, so both agree); a tool call
+ * carries none, as OpenAI's do not.
+ */
+export function chatCompletionJson(
+  completion: Completion,
+  meta: ResponseMeta,
+  logprobs: LogprobsRequest | undefined,
+): unknown {
   const { answer } = completion;
   const message =
     answer.kind === "tool_call"
@@ -55,7 +64,14 @@ export function chatCompletionJson(completion: Completion, meta: ResponseMeta): 
     object: "chat.completion",
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(completion) }],
+    choices: [
+      {
+        index: 0,
+        message,
+        logprobs: logprobs && answer.kind === "text" ? choiceLogprobs(splitIntoPieces(answer.text), logprobs) : null,
+        finish_reason: finishReason(completion),
+      },
+    ],
     usage: usage(completion),
     service_tier: "default",
     system_fingerprint: FINGERPRINT,
@@ -66,7 +82,12 @@ export function chatCompletionJson(completion: Completion, meta: ResponseMeta): 
  * The `chat.completion.chunk` sequence: role chunk, content (or tool-call) chunks, a chunk with
  * the finish reason, the usage chunk when asked for, then [DONE].
  */
-export function chatCompletionStream(completion: Completion, meta: ResponseMeta, includeUsage: boolean): StreamPlan {
+export function chatCompletionStream(
+  completion: Completion,
+  meta: ResponseMeta,
+  includeUsage: boolean,
+  logprobs: LogprobsRequest | undefined,
+): StreamPlan {
   // With include_usage every chunk carries "usage": null, and only the extra last one has numbers.
   const frame = (choices: unknown[], usageValue: unknown = null): string =>
     dataFrame({
@@ -79,8 +100,8 @@ export function chatCompletionStream(completion: Completion, meta: ResponseMeta,
       choices,
       ...(includeUsage ? { usage: usageValue } : {}),
     });
-  const chunk = (delta: unknown, finish: string | null = null): string =>
-    frame([{ index: 0, delta, logprobs: null, finish_reason: finish }]);
+  const chunk = (delta: unknown, finish: string | null = null, chunkLogprobs: unknown = null): string =>
+    frame([{ index: 0, delta, logprobs: chunkLogprobs, finish_reason: finish }]);
 
   const { answer } = completion;
   let content: string[];
@@ -96,7 +117,9 @@ export function chatCompletionStream(completion: Completion, meta: ResponseMeta,
     );
     content = [chunk({ tool_calls: [opening] }), ...argumentChunks];
   } else {
-    content = splitIntoPieces(answer.text).map((piece) => chunk({ content: piece }));
+    content = splitIntoPieces(answer.text).map((piece) =>
+      chunk({ content: piece }, null, logprobs ? choiceLogprobs([piece], logprobs) : null),
+    );
   }
 
   const head = [chunk({ role: "assistant", content: answer.kind === "tool_call" ? null : "" })];
