@@ -19,6 +19,7 @@ export {
   ChatMessage,
   ChatCompletionRequest,
   ChatCompletion,
+  ChoiceLogprobs,
   AssistantMessage,
   FinishReason,
   ToolCall,

@@ -1,10 +1,16 @@
 import { z } from "zod";
+import { ChoiceLogprobs } from "./openai/chat.js";
 
 /**
  * One message on a streamed job's token subject (`Names.tokenSubject`), worker to ingress,
  * over core NATS: tokens need no durability, the final result does (it goes to EVENTS).
  * `seq` starts at 1 and has no gaps, so the ingress notices a lost message instead of passing
  * off a damaged answer. The ingress turns each into an OpenAI `chat.completion.chunk`.
+ *
+ * The optional fields are absent unless there is something to say, so a chunk of plain text costs
+ * no more bytes than before: `logprobs` only when the client asked for them (the tokens of this
+ * chunk's delta), `system_fingerprint` on the first chunk that has one and again only when it
+ * changes (the upstream repeats it on every chunk; the ingress keeps it for the chunks after).
  */
 export const TokenChunk = z.object({
   seq: z.number().int().positive(),
@@ -15,6 +21,8 @@ export const TokenChunk = z.object({
     refusal: z.string().nullable().optional(),
   }),
   finish_reason: z.string().nullable(),
+  logprobs: ChoiceLogprobs.optional(),
+  system_fingerprint: z.string().optional(),
 });
 export type TokenChunk = z.infer<typeof TokenChunk>;
 

@@ -1,6 +1,7 @@
 import type {
   ChatCompletion,
   ChatCompletionRequest,
+  ChoiceLogprobs,
   FinishReason,
   ImageGenerationRequest,
   Usage,
@@ -51,11 +52,23 @@ export interface ChatResult {
  * off for what it reported, and the final `usage` never comes for one, so this is what a
  * consumer records for it; the last report wins. `completionReported` is false while
  * `completion_tokens` is not yet the upstream's count (`message_start` says 1 whatever follows).
+ *
+ * A delta may carry `logprobs`, the tokens of that delta as the upstream scored them (OpenAI-
+ * compatible upstreams, when the client asked for `logprobs: true`), and `systemFingerprint`, on
+ * the first event after the upstream names one and after it names another; such a delta may be
+ * empty when the upstream said nothing else in that chunk.
  */
 export type ChatStreamEvent =
   | {
       type: "delta";
-      delta: { role?: "assistant"; content?: string | null; tool_calls?: Record<string, unknown>[]; refusal?: string | null };
+      delta: {
+        role?: "assistant";
+        content?: string | null;
+        tool_calls?: Record<string, unknown>[];
+        refusal?: string | null;
+      };
+      logprobs?: ChoiceLogprobs;
+      systemFingerprint?: string;
     }
   | { type: "usage"; usage: Usage }
   | { type: "usage_so_far"; usage: Usage; completionReported: boolean }

@@ -59,6 +59,17 @@ export const AssistantMessage = z.looseObject({
 });
 export type AssistantMessage = z.infer<typeof AssistantMessage>;
 
+/**
+ * `choices[].logprobs` when the client asked for `logprobs: true`: one entry per token of the
+ * content (`{token, logprob, bytes, top_logprobs}`), or of a refusal. Entries are kept as the
+ * upstream sent them.
+ */
+export const ChoiceLogprobs = z.looseObject({
+  content: z.array(z.looseObject({})).nullable().optional(),
+  refusal: z.array(z.looseObject({})).nullable().optional(),
+});
+export type ChoiceLogprobs = z.infer<typeof ChoiceLogprobs>;
+
 export const ChatCompletion = z.looseObject({
   id: z.string(),
   object: z.literal("chat.completion"),

@@ -22,7 +22,8 @@ export type StreamDelta = Extract<ChatStreamEvent, { type: "delta" }>["delta"];
 
 /** What one upstream event means in OpenAI terms. A dialect's decoder returns a list of these. */
 export type StreamPart =
-  | { type: "delta"; delta: StreamDelta }
+  /** Passed on as it is: the delta with its logprobs and the fingerprint, when new. */
+  | Extract<ChatStreamEvent, { type: "delta" }>
   /**
    * Usage as reported so far; the last report wins (Gemini repeats it on every chunk).
    * `completionReported` is false when the completion count is not the upstream's yet.
@@ -184,7 +185,7 @@ class StreamAnswer {
     switch (part.type) {
       case "delta":
         this.hasOutput ||= hasOutput(part.delta);
-        return { type: "delta", delta: part.delta };
+        return part;
       case "usage":
         this.usage = part.usage;
         return { type: "usage_so_far", usage: part.usage, completionReported: part.completionReported };

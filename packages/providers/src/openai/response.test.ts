@@ -39,6 +39,21 @@ describe("fromOpenAIResponse", () => {
     expect(completion.choices[0]?.message).not.toHaveProperty("tool_calls");
   });
 
+  it("keeps logprobs and the system fingerprint of a completion", () => {
+    const logprobs = { content: [{ token: "ok", logprob: -0.1, bytes: [111, 107], top_logprobs: [] }], refusal: null };
+    const completion = validateCompletion(
+      fromOpenAIResponse(
+        {
+          system_fingerprint: "fp_x",
+          choices: [{ message: { role: "assistant", content: "ok" }, logprobs, finish_reason: "stop" }],
+        },
+        fallback,
+      ),
+    );
+    expect(completion.system_fingerprint).toBe("fp_x");
+    expect(completion.choices[0]?.logprobs).toEqual(logprobs);
+  });
+
   it("leaves empty output for validation to reject", () => {
     expect(() => map("chat-completion-empty.json")).toThrow("upstream returned empty output");
   });
@@ -49,7 +64,7 @@ describe("createOpenAIStreamDecoder", () => {
 
   it("reads the recorded stream: role first, text deltas, finish, usage from the final chunk, [DONE]", () => {
     const parts = decode("stream.sse");
-    expect(parts[0]).toEqual({ type: "delta", delta: { role: "assistant" } });
+    expect(parts[0]).toEqual({ type: "delta", delta: { role: "assistant" }, systemFingerprint: "fp_06737a9306" });
     expect(joinedContent(parts)).toBe("Hello!");
     expect(parts.filter((p) => p.type === "finish")).toEqual([{ type: "finish", reason: "stop" }]);
     expect(parts.filter((p) => p.type === "usage")).toEqual([
@@ -60,6 +75,50 @@ describe("createOpenAIStreamDecoder", () => {
       },
     ]);
     expect(parts.at(-1)).toEqual({ type: "end" });
+  });
+
+  it("passes each chunk's logprobs on with its delta, and the fingerprint once", () => {
+    const parts = decode("stream-logprobs.sse");
+    const deltas = parts.filter((p) => p.type === "delta");
+    // The role chunk's `{"content": []}` scores nothing and is not passed on.
+    expect(deltas[0]).toEqual({ type: "delta", delta: { role: "assistant" }, systemFingerprint: "fp_0392822090" });
+    expect(deltas.slice(1).map((p) => [p.delta.content, p.logprobs?.content?.map((t) => t["token"])])).toEqual([
+      ["Hello", ["Hello"]],
+      ["!", ["!"]],
+    ]);
+    expect(deltas[1]?.logprobs?.content?.[0]).toEqual({
+      token: "Hello",
+      logprob: -0.0009114635,
+      bytes: [72, 101, 108, 108, 111],
+      top_logprobs: [
+        { token: "Hello", logprob: -0.0009114635, bytes: [72, 101, 108, 108, 111] },
+        { token: "Hi", logprob: -7.0009117, bytes: [72, 105] },
+      ],
+    });
+    expect(deltas.filter((p) => p.systemFingerprint !== undefined)).toHaveLength(1);
+  });
+
+  it("passes a changed fingerprint on, with an empty delta when the chunk has nothing else", () => {
+    const chunk = (fingerprint: string, delta: object, finish: string | null = null) =>
+      `data: ${JSON.stringify({ system_fingerprint: fingerprint, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const parts = decodeAll(
+      createOpenAIStreamDecoder(),
+      chunk("fp_a", { content: "a" }) + chunk("fp_a", { content: "b" }) + chunk("fp_b", {}, "stop"),
+    );
+    expect(parts).toEqual([
+      { type: "delta", delta: { content: "a" }, systemFingerprint: "fp_a" },
+      { type: "delta", delta: { content: "b" } },
+      { type: "delta", delta: {}, systemFingerprint: "fp_b" },
+      { type: "finish", reason: "stop" },
+    ]);
+  });
+
+  it("drops logprobs that are not in OpenAI's shape rather than passing them on", () => {
+    const parts = decodeAll(
+      createOpenAIStreamDecoder(),
+      'data: {"choices":[{"index":0,"delta":{"content":"x"},"logprobs":{"content":[1,2]}}]}\n\n',
+    );
+    expect(parts).toEqual([{ type: "delta", delta: { content: "x" } }]);
   });
 
   it("passes tool call deltas through as OpenAI sends them", () => {

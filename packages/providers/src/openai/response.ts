@@ -1,6 +1,6 @@
 import { UpstreamHttpError, classifyStreamError } from "../base/classify.js";
 import { parseEventJson, type StreamDecoder, type StreamDelta, type StreamPart } from "../base/stream.js";
-import { UnusableOutputError, type Usage } from "@switchyard/contracts";
+import { ChoiceLogprobs, UnusableOutputError, type Usage } from "@switchyard/contracts";
 import { parseDataUrl } from "../base/content.js";
 import { fromOpenAIImagesUsage, fromOpenAIUsage } from "../base/usage.js";
 import { openAIStreamErrorStatus, parseOpenAIError } from "./errors.js";
@@ -44,12 +44,14 @@ export function fromOpenAIResponse(body: unknown, fallback: { model: string; cre
 }
 
 /**
- * Reads an OpenAI-compatible `chat.completion.chunk` stream: choice 0's delta and finish
- * reason, usage wherever it comes (OpenAI's final `choices: []` chunk, a chunk that still has
- * choices as LiteLLM sends, or `choices` null or missing as vLLM sends), an in-band
- * `{"error":...}` as a classified error, and `[DONE]` as the end.
+ * Reads an OpenAI-compatible `chat.completion.chunk` stream: choice 0's delta, logprobs and
+ * finish reason, usage wherever it comes (OpenAI's final `choices: []` chunk, a chunk that still
+ * has choices as LiteLLM sends, or `choices` null or missing as vLLM sends), an in-band
+ * `{"error":...}` as a classified error, and `[DONE]` as the end. The `system_fingerprint` every
+ * chunk repeats is passed on once, and again only if it changes, so it costs nothing per token.
  */
 export function createOpenAIStreamDecoder(): StreamDecoder {
+  let fingerprint: string | undefined;
   return {
     endsWithBody: false,
     decode(event, httpStatus): StreamPart[] {
@@ -66,9 +68,19 @@ export function createOpenAIStreamDecoder(): StreamDecoder {
       const parts: StreamPart[] = [];
       const choices = Array.isArray(chunk.choices) ? chunk.choices.map(asObject) : [];
       const choice = choices.find((c) => c?.index === 0) ?? choices[0];
+      const newFingerprint =
+        typeof chunk.system_fingerprint === "string" && chunk.system_fingerprint !== fingerprint
+          ? (fingerprint = chunk.system_fingerprint)
+          : undefined;
+      const delta = choice ? toDelta(asObject(choice.delta)) : undefined;
+      const logprobs = choice ? toLogprobs(choice.logprobs) : undefined;
+      if (delta || logprobs || newFingerprint !== undefined) {
+        const part: Extract<StreamPart, { type: "delta" }> = { type: "delta", delta: delta ?? {} };
+        if (logprobs) part.logprobs = logprobs;
+        if (newFingerprint !== undefined) part.systemFingerprint = newFingerprint;
+        parts.push(part);
+      }
       if (choice) {
-        const delta = toDelta(asObject(choice.delta));
-        if (delta) parts.push({ type: "delta", delta });
         if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
           parts.push({ type: "finish", reason: choice.finish_reason });
         }
@@ -92,6 +104,20 @@ function toDelta(raw: Json | undefined): StreamDelta | undefined {
     delta.tool_calls = raw.tool_calls.map((call) => asObject(call) ?? {});
   }
   return Object.keys(delta).length > 0 ? delta : undefined;
+}
+
+/**
+ * A choice's `logprobs` when it scores any token: the common `null`, and the `{"content": []}`
+ * some servers put on the role chunk, are nothing to pass on. Checked against the contract here
+ * (only when present), so a malformed one is dropped rather than failing the ingress's read of
+ * the chunk that carries it, which would break the client's stream.
+ */
+function toLogprobs(raw: unknown): ChoiceLogprobs | undefined {
+  if (raw === null || raw === undefined) return undefined;
+  const parsed = ChoiceLogprobs.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const { content, refusal } = parsed.data;
+  return (content?.length ?? 0) > 0 || (refusal?.length ?? 0) > 0 ? parsed.data : undefined;
 }
 
 /** One image of an images answer: its bytes, or a URL still to download. */
