@@ -96,6 +96,30 @@ function setup(
 }
 
 describe("streamed chat handler", () => {
+  it("publishes each delta's logprobs and the upstream's fingerprint, and completes with them", async () => {
+    const scored = (token: string) => ({ content: [{ token, logprob: -0.5, bytes: [], top_logprobs: [] }] });
+    const s = setup({
+      a: [
+        [
+          { type: "delta", delta: { role: "assistant", content: "" }, systemFingerprint: "fp_up" },
+          { type: "delta", delta: { content: "Hi" }, logprobs: scored("Hi") },
+          finish(),
+        ],
+      ],
+    });
+    const outcome = await s.runRead();
+    // Scored text does not join the unscored role chunk: each chunk's logprobs spell its text.
+    expect(s.chunks).toEqual([
+      { seq: 1, delta: { role: "assistant", content: "" }, finish_reason: null, system_fingerprint: "fp_up" },
+      { seq: 2, delta: { content: "Hi" }, finish_reason: null, logprobs: scored("Hi") },
+      { seq: 3, delta: {}, finish_reason: "stop" },
+    ]);
+    expect(outcome).toMatchObject({
+      type: "completed",
+      result: { system_fingerprint: "fp_up", choices: [{ logprobs: { content: scored("Hi").content } }] },
+    });
+  });
+
   it("falls back to the next route when every attempt fails before the first chunk", async () => {
     const outage = new UpstreamUnavailableError("upstream returned 503");
     const s = setup({ a: [[role(), outage], [outage]], b: [[role(), text("from b"), finish()]] });

@@ -156,7 +156,7 @@ async function relay(
   let error: BrokerError | null = null;
   const take = (event: ChatStreamEvent): void => {
     answer.add(event);
-    if (event.type === "delta") writer.write(event.delta);
+    if (event.type === "delta") writer.write(event.delta, null, event);
     if (event.type === "finish") {
       finish = event;
       writer.write({}, event.finishReason);

@@ -23,6 +23,26 @@ describe("StreamAssembly", () => {
     expect(answer.usage(request)).toEqual({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 });
   });
 
+  it("keeps every token's logprobs in order and the upstream's last fingerprint, as a synchronous answer has them", () => {
+    const answer = new StreamAssembly();
+    const entry = (token: string) => ({ token, logprob: -0.25, bytes: [...Buffer.from(token)], top_logprobs: [] });
+    answer.add({ type: "delta", delta: { role: "assistant" }, systemFingerprint: "fp_a" });
+    answer.add({ type: "delta", delta: { content: "Hi" }, logprobs: { content: [entry("Hi")], refusal: null } });
+    answer.add({ type: "delta", delta: { content: " you" }, logprobs: { content: [entry(" you")] } });
+    answer.add({ type: "delta", delta: {}, systemFingerprint: "fp_b" });
+    const completion = answer.completion("stop", request);
+    expect(completion.choices[0]?.logprobs).toEqual({ content: [entry("Hi"), entry(" you")], refusal: null });
+    expect(completion.system_fingerprint).toBe("fp_b");
+  });
+
+  it("leaves logprobs null and the fingerprint out when the upstream sent none", () => {
+    const answer = new StreamAssembly();
+    answer.add({ type: "delta", delta: { content: "Hi" } });
+    const completion = answer.completion("stop", request);
+    expect(completion.choices[0]?.logprobs).toBeNull();
+    expect(completion).not.toHaveProperty("system_fingerprint");
+  });
+
   it("merges tool-call pieces by index, with null content like a synchronous answer", () => {
     const answer = new StreamAssembly();
     answer.add({

@@ -1,4 +1,11 @@
-import type { ChatCompletion, ChatCompletionRequest, FinishReason, ToolCall, Usage } from "@switchyard/contracts";
+import type {
+  ChatCompletion,
+  ChatCompletionRequest,
+  ChoiceLogprobs,
+  FinishReason,
+  ToolCall,
+  Usage,
+} from "@switchyard/contracts";
 import type { ChatStreamEvent } from "@switchyard/providers";
 
 type Delta = Extract<ChatStreamEvent, { type: "delta" }>["delta"];
@@ -43,10 +50,13 @@ function promptChars(request: ChatCompletionRequest): number {
   return chars;
 }
 
+type TokenLogprob = NonNullable<ChoiceLogprobs["content"]>[number];
+
 /**
  * Builds the whole answer of a streamed chat from its deltas, the way an OpenAI client
  * accumulates chunks: text and refusal concatenated, tool calls merged by `index` (the id and
- * name come once, the arguments in pieces).
+ * name come once, the arguments in pieces), the tokens' logprobs in order, and the upstream's
+ * last `system_fingerprint`. A replay of the stream is told from this, so it has all of them.
  */
 export class StreamAssembly {
   #content = "";
@@ -55,6 +65,9 @@ export class StreamAssembly {
   #toolCalls = new Map<number, ToolCallParts>();
   #usage: Usage | null = null;
   #reported: Extract<ChatStreamEvent, { type: "usage_so_far" }> | null = null;
+  /** Null until a delta carries logprobs: most streams never ask for them. */
+  #logprobs: { content: TokenLogprob[]; refusal: TokenLogprob[] } | null = null;
+  #fingerprint: string | undefined;
 
   add(event: ChatStreamEvent): void {
     if (event.type === "usage") {
@@ -66,7 +79,13 @@ export class StreamAssembly {
       return;
     }
     if (event.type !== "delta") return;
-    const { delta } = event;
+    const { delta, logprobs } = event;
+    if (event.systemFingerprint !== undefined) this.#fingerprint = event.systemFingerprint;
+    if (logprobs) {
+      this.#logprobs ??= { content: [], refusal: [] };
+      if (logprobs.content) this.#logprobs.content.push(...logprobs.content);
+      if (logprobs.refusal) this.#logprobs.refusal.push(...logprobs.refusal);
+    }
     if (typeof delta.content === "string") {
       this.#content += delta.content;
     }
@@ -127,7 +146,7 @@ export class StreamAssembly {
         function: { name: call.name, arguments: call.arguments },
         ...(call.extraContent !== undefined && { extra_content: call.extraContent }),
       }));
-    return {
+    const completion: ChatCompletion = {
       id: "chatcmpl-stream",
       object: "chat.completion",
       created: 0,
@@ -141,11 +160,20 @@ export class StreamAssembly {
             ...(this.#sawRefusal && { refusal: this.#refusal }),
             ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
           },
-          logprobs: null,
+          logprobs: this.#choiceLogprobs(),
           finish_reason: finishReason,
         },
       ],
       usage: this.usage(request),
     };
+    if (this.#fingerprint !== undefined) completion.system_fingerprint = this.#fingerprint;
+    return completion;
+  }
+
+  /** As a non-streamed answer has them: `{content, refusal}`, null for the side nothing scored. */
+  #choiceLogprobs(): ChoiceLogprobs | null {
+    if (!this.#logprobs) return null;
+    const { content, refusal } = this.#logprobs;
+    return { content: content.length > 0 ? content : null, refusal: refusal.length > 0 ? refusal : null };
   }
 }

@@ -52,6 +52,36 @@ describe("ChunkWriter", () => {
     expect(w.seq).toBe(5);
   });
 
+  it("joins the logprobs of merged text deltas so they still spell the chunk; plain text stays without the fields", () => {
+    const { published, writer: w } = writer();
+    const scored = (token: string) => ({ content: [{ token, logprob: -0.1 }], refusal: null });
+    w.write({ role: "assistant" }, null, { systemFingerprint: "fp_a" });
+    w.write({ content: "Hel" }, null, { logprobs: scored("Hel") });
+    w.write({ content: "lo" }, null, { logprobs: scored("lo") });
+    // Text without logprobs does not join text with them, nor does a new fingerprint.
+    w.write({ content: "!" });
+    w.write({ content: "?" }, null, { systemFingerprint: "fp_b" });
+    w.flush();
+    expect(published).toEqual([
+      { seq: 1, delta: { role: "assistant" }, finish_reason: null, system_fingerprint: "fp_a" },
+      {
+        seq: 2,
+        delta: { content: "Hello" },
+        finish_reason: null,
+        logprobs: {
+          content: [
+            { token: "Hel", logprob: -0.1 },
+            { token: "lo", logprob: -0.1 },
+          ],
+          refusal: null,
+        },
+      },
+      { seq: 3, delta: { content: "!" }, finish_reason: null },
+      { seq: 4, delta: { content: "?" }, finish_reason: null, system_fingerprint: "fp_b" },
+    ]);
+    expect(Object.keys(published[2]!)).toEqual(["seq", "delta", "finish_reason"]);
+  });
+
   it("caps a merged chunk, so an upstream that never pauses still yields bounded chunks", () => {
     const { published, writer: w } = writer();
     for (let i = 0; i < 300; i++) w.write({ content: "0123456789" });

@@ -75,6 +75,13 @@ function isNoResponders(error: unknown): boolean {
 }
 
 type Delta = TokenChunk["delta"];
+type Logprobs = NonNullable<TokenChunk["logprobs"]>;
+
+/** The scored tokens of two merged deltas, in order: each chunk's logprobs spell its content. */
+function concatLogprobs(a: Logprobs, b: Logprobs): Logprobs {
+  const join = (x: Logprobs["content"], y: Logprobs["content"]) => (x || y ? [...(x ?? []), ...(y ?? [])] : x);
+  return Object.assign({}, a, { content: join(a.content, b.content), refusal: join(a.refusal, b.refusal) });
+}
 
 /** Plain text with nothing else: the only deltas two of which can become one chunk. */
 function isTextOnly(delta: Delta): delta is { content: string } {
@@ -87,11 +94,18 @@ function isTextOnly(delta: Delta): delta is { content: string } {
  */
 const MAX_MERGED_CHARS = 1024;
 
+/** What may come with a delta besides its text (see `TokenChunk`). */
+export interface ChunkExtras {
+  logprobs?: Logprobs | undefined;
+  systemFingerprint?: string | undefined;
+}
+
 /**
  * Numbers chunks from 1 and publishes them in order. Text deltas that arrive within one
  * event-loop turn (several SSE events in one socket read) go out as one chunk: fewer NATS
- * messages, the same text, the same order. The pending chunk leaves at the end of the turn, or
- * earlier when a delta that cannot join it arrives.
+ * messages, the same text, the same order; their logprobs, if any, are joined the same way. The
+ * pending chunk leaves at the end of the turn, or earlier when a delta that cannot join it arrives
+ * (one with a new fingerprint starts its own chunk, which says so).
  */
 export class ChunkWriter {
   #seq = 0;
@@ -106,24 +120,33 @@ export class ChunkWriter {
     return this.#seq;
   }
 
-  write(delta: Delta, finishReason: string | null = null): void {
+  write(delta: Delta, finishReason: string | null = null, extras?: ChunkExtras): void {
     this.#rethrow();
     const pending = this.#pending;
+    const logprobs = extras?.logprobs;
+    const fingerprint = extras?.systemFingerprint;
     if (
       pending &&
       finishReason === null &&
       pending.finish_reason === null &&
       isTextOnly(delta) &&
+      fingerprint === undefined &&
+      (logprobs === undefined) === (pending.logprobs === undefined) &&
       pending.delta.tool_calls === undefined &&
       pending.delta.refusal == null &&
       pending.delta.content !== null &&
       (pending.delta.content?.length ?? 0) < MAX_MERGED_CHARS
     ) {
       pending.delta.content = (pending.delta.content ?? "") + delta.content;
+      if (logprobs && pending.logprobs) pending.logprobs = concatLogprobs(pending.logprobs, logprobs);
       return;
     }
     this.flush();
-    this.#pending = { seq: ++this.#seq, delta: { ...delta }, finish_reason: finishReason };
+    const chunk: TokenChunk = { seq: ++this.#seq, delta: { ...delta }, finish_reason: finishReason };
+    // Set only when present: a chunk of plain text stays as small as it was.
+    if (logprobs) chunk.logprobs = logprobs;
+    if (fingerprint !== undefined) chunk.system_fingerprint = fingerprint;
+    this.#pending = chunk;
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
