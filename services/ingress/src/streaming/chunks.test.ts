@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DONE_FRAME, completionId, createChunkStream, errorFrame } from "./chunks.js";
-import { completionDelta, completionFinishReason } from "./completion-parts.js";
+import { completionChunk, completionFinishReason } from "./completion-parts.js";
 
 const options = { jobId: "job_abc", createdAt: 1_719_168_000_999, model: "gpt-4o-mini", includeUsage: false };
 const parse = (frame: string) =>
@@ -12,15 +12,17 @@ const parse = (frame: string) =>
 describe("createChunkStream", () => {
   it("builds OpenAI chunks in the documented key order, the role on the first delta only", () => {
     const chunks = createChunkStream(options);
-    expect(chunks.delta({})).toBeUndefined();
-    expect(chunks.delta({ content: undefined })).toBeUndefined();
+    expect(chunks.delta({ delta: {} })).toBeUndefined();
+    expect(chunks.delta({ delta: { content: undefined } })).toBeUndefined();
     expect(chunks.started).toBe(false);
-    expect(chunks.delta({ content: "Hel" })).toBe(
+    expect(chunks.delta({ delta: { content: "Hel" } })).toBe(
       'data: {"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1719168000,"model":"gpt-4o-mini",' +
         '"system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},' +
         '"logprobs":null,"finish_reason":null}]}\n\n',
     );
-    expect(parse(chunks.delta({ content: "lo" })!)).toMatchObject([{ choices: [{ delta: { content: "lo" } }] }]);
+    expect(parse(chunks.delta({ delta: { content: "lo" } })!)).toMatchObject([
+      { choices: [{ delta: { content: "lo" } }] },
+    ]);
     expect(parse(chunks.finish("length"))).toMatchObject([{ choices: [{ delta: {}, finish_reason: "length" }] }]);
     expect(chunks.usage({ prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 })).toBeUndefined();
   });
@@ -63,6 +65,22 @@ describe("createChunkStream", () => {
     ]);
   });
 
+  it("shows a chunk's logprobs with its delta, and the fingerprint on that frame and every later one", () => {
+    const chunks = createChunkStream({ ...options, includeUsage: true });
+    const logprobs = { content: [{ token: "Hi", logprob: -0.5, bytes: [72, 105], top_logprobs: [] }], refusal: null };
+    // A fingerprint can come on a chunk with nothing to show: no frame, but the later ones have it.
+    expect(chunks.delta({ delta: {}, system_fingerprint: "fp_a" })).toBeUndefined();
+    const frames = parse(
+      chunks.delta({ delta: { content: "Hi" }, logprobs })! +
+        chunks.delta({ delta: { content: "!" } })! +
+        chunks.delta({ delta: { content: "?" }, system_fingerprint: "fp_b" })! +
+        chunks.finish("stop") +
+        chunks.usage({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 })!,
+    ) as Array<{ system_fingerprint: string; choices: Array<{ logprobs: unknown }> }>;
+    expect(frames.map((f) => f.system_fingerprint)).toEqual(["fp_a", "fp_a", "fp_b", "fp_b", "fp_b"]);
+    expect(frames.map((f) => f.choices[0]?.logprobs)).toEqual([logprobs, null, null, null, undefined]);
+  });
+
   it("frames errors and [DONE]", () => {
     expect(DONE_FRAME).toBe("data: [DONE]\n\n");
     expect(errorFrame({ message: "m", type: "server_error", param: null, code: "c" })).toBe(
@@ -78,9 +96,18 @@ describe("completion parts", () => {
     const result = {
       choices: [{ message: { role: "assistant", content: null, tool_calls: [call] }, finish_reason: "tool_calls" }],
     };
-    expect(completionDelta(result)).toEqual({ tool_calls: [{ index: 0, ...call }] });
+    expect(completionChunk(result)).toEqual({ delta: { tool_calls: [{ index: 0, ...call }] } });
     expect(completionFinishReason(result)).toBe("tool_calls");
-    expect(completionDelta({})).toEqual({});
+    expect(completionChunk({})).toEqual({ delta: {} });
     expect(completionFinishReason({ choices: "nope" })).toBe("stop");
+  });
+
+  it("keeps a stored completion's logprobs and system_fingerprint for its replay", () => {
+    const logprobs = { content: [{ token: "ok", logprob: -0.1, bytes: [111, 107], top_logprobs: [] }], refusal: null };
+    const result = {
+      system_fingerprint: "fp_x",
+      choices: [{ message: { role: "assistant", content: "ok" }, logprobs, finish_reason: "stop" }],
+    };
+    expect(completionChunk(result)).toEqual({ delta: { content: "ok" }, logprobs, system_fingerprint: "fp_x" });
   });
 });

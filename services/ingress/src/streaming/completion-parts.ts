@@ -1,7 +1,9 @@
-import { Usage, type JobCompleted, type TokenChunk } from "@switchyard/contracts";
+import { ChoiceLogprobs, Usage, type JobCompleted, type TokenChunk } from "@switchyard/contracts";
+import type { ChunkParts } from "./chunks.js";
 
 interface ResultChoice {
   message?: { content?: unknown; refusal?: unknown; tool_calls?: unknown };
+  logprobs?: unknown;
   finish_reason?: unknown;
 }
 
@@ -12,19 +14,26 @@ function firstChoice(result: Record<string, unknown>): ResultChoice | undefined 
 }
 
 /**
- * The whole answer of a finished `chat.completion` as one delta, for a stream that has to be
+ * The whole answer of a finished `chat.completion` as one chunk, for a stream that has to be
  * told from the stored result (a retried request whose job already ended, or a second request
- * for the same Idempotency-Key). Streamed tool calls carry their position as `index`.
+ * for the same Idempotency-Key): its delta, the logprobs of all its tokens, and its
+ * `system_fingerprint`. Streamed tool calls carry their position as `index`.
  */
-export function completionDelta(result: Record<string, unknown>): TokenChunk["delta"] {
-  const message = firstChoice(result)?.message ?? {};
+export function completionChunk(result: Record<string, unknown>): ChunkParts {
+  const choice = firstChoice(result);
+  const message = choice?.message ?? {};
   const delta: TokenChunk["delta"] = {};
   if (typeof message.content === "string") delta.content = message.content;
   if (typeof message.refusal === "string") delta.refusal = message.refusal;
   if (Array.isArray(message.tool_calls)) {
     delta.tool_calls = message.tool_calls.map((call: unknown, index) => ({ index, ...(call as object) }));
   }
-  return delta;
+  const parts: ChunkParts = { delta };
+  const logprobs = choice?.logprobs == null ? undefined : ChoiceLogprobs.safeParse(choice.logprobs);
+  if (logprobs?.success) parts.logprobs = logprobs.data;
+  const fingerprint = result["system_fingerprint"];
+  if (typeof fingerprint === "string") parts.system_fingerprint = fingerprint;
+  return parts;
 }
 
 /** The finish reason of a stored result; "stop" when it names none. */

@@ -13,7 +13,7 @@ import {
 } from "../jobs/run-sync.js";
 import { assertConnected } from "../jobs/submit.js";
 import { DONE_FRAME, createChunkStream, errorFrame, type ChunkStream } from "./chunks.js";
-import { completionDelta, completionFinishReason, completionUsage } from "./completion-parts.js";
+import { completionChunk, completionFinishReason, completionUsage } from "./completion-parts.js";
 import { createJobSignals, type JobSignals } from "./job-signals.js";
 import { createSseResponse, type SseResponse } from "./sse-response.js";
 import { openTokenFeed, type TokenFeed } from "./token-feed.js";
@@ -160,7 +160,7 @@ async function pump(
       const { chunk } = item;
       // The finish reason goes out on its own last chunk, once the job has really completed.
       if (chunk.finish_reason) finishReason = chunk.finish_reason;
-      const frame = chunks.delta(chunk.delta);
+      const frame = chunks.delta(chunk);
       if (frame !== undefined) {
         sse.start();
         if (!sse.write(frame)) await sse.drained();
@@ -201,7 +201,7 @@ function complete(
   }
   // Also a job that completed without streaming a token (a fallback route that does not stream).
   const whole = received === undefined || received === 0;
-  const opening = whole ? (chunks.delta(completionDelta(event.result)) ?? "") : "";
+  const opening = whole ? (chunks.delta(completionChunk(event.result)) ?? "") : "";
   const finish = chunks.finish(finishReason ?? completionFinishReason(event.result));
   sse.start();
   sse.end(`${opening}${finish}${chunks.usage(completionUsage(event)) ?? ""}${DONE_FRAME}`);
