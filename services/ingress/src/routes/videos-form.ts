@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { FastifyMultipartBaseOptions } from "@fastify/multipart";
 import { BrokerError, InvalidRequestError } from "@switchyard/contracts";
+import { watchMultipartEnd } from "./multipart-end.js";
 
 export interface UploadedImage {
   readonly data: Buffer;
@@ -45,6 +46,7 @@ export function videoFormLimits(maxFileBytes: number): FastifyMultipartBaseOptio
 export async function readVideoForm(request: FastifyRequest, maxFileBytes: number): Promise<VideoForm> {
   const fields: Record<string, string> = {};
   let inputReference: UploadedImage | undefined;
+  const end = watchMultipartEnd(request.raw, request.headers["content-type"]);
   try {
     for await (const part of request.parts()) {
       if (part.type === "field") {
@@ -88,6 +90,9 @@ export async function readVideoForm(request: FastifyRequest, maxFileBytes: numbe
       }
       inputReference = { data, contentType };
     }
+    // A body cut off before its close delimiter: the parts read so far end there without an
+    // error, and the last field, begun but unfinished, is not among them.
+    if (!end.ended) throw unparsable();
   } catch (error) {
     if ((error as { code?: unknown }).code === "FST_REQ_FILE_TOO_LARGE") {
       throw new BrokerError(`${FILE_FIELD} must be at most ${Math.floor(maxFileBytes / (1024 * 1024))} MB.`, {
@@ -100,7 +105,13 @@ export async function readVideoForm(request: FastifyRequest, maxFileBytes: numbe
     // @fastify/multipart's own refusals (limits, field names) carry an FST_ code the error handler
     // renders; anything else is the body itself failing to parse: no usable boundary, a part cut short.
     if (error instanceof BrokerError || String((error as { code?: unknown }).code).startsWith("FST_")) throw error;
-    throw new InvalidRequestError("The multipart/form-data body could not be parsed.", { code: "invalid_multipart" });
+    throw unparsable();
+  } finally {
+    end.stop();
   }
   return { fields, inputReference };
+}
+
+function unparsable(): InvalidRequestError {
+  return new InvalidRequestError("The multipart/form-data body could not be parsed.", { code: "invalid_multipart" });
 }

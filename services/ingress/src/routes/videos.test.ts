@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { connect } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,6 +157,27 @@ describe("POST /v1/videos", () => {
       });
       expect(res.statusCode, contentType).toBe(400);
       expect(res.json().error).toMatchObject({ type: "invalid_request_error", code: "invalid_multipart" });
+    }
+  });
+
+  it("refuses, over a real socket, a body whose last field has no closing boundary instead of dropping the field", async () => {
+    const app = h.createApp();
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const field = (name: string, value: string) =>
+        `--XX\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}`;
+      const body = `${field("prompt", "a calm sea")}\r\n${field("seconds", "8")}`;
+      const cut = await rawPost(port, "/v1/videos", "multipart/form-data; boundary=XX", body);
+      expect(cut.status, cut.body).toBe(400);
+      expect(JSON.parse(cut.body).error).toMatchObject({ type: "invalid_request_error", code: "invalid_multipart" });
+      // The same body closed is whole, and its last field counts.
+      const whole = await rawPost(port, "/v1/videos", "multipart/form-data; boundary=XX", `${body}\r\n--XX--\r\n`);
+      expect(whole.status, whole.body).toBe(200);
+      expect(JSON.parse(whole.body)).toMatchObject({ prompt: "a calm sea", seconds: "8" });
+    } finally {
+      await app.close();
     }
   });
 
@@ -479,3 +501,29 @@ describe("DELETE /v1/videos/{id}", () => {
     );
   });
 });
+
+/** One HTTP/1.1 request written byte for byte on a socket, as a client that builds its own body sends it. */
+function rawPost(
+  port: number,
+  path: string,
+  contentType: string,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const [head = "", rest = ""] = text.split("\r\n\r\n", 2);
+      resolve({ status: Number(head.split(" ")[1]), body: rest });
+    });
+    // Written, not ended: Node's server aborts a request whose client half-closes before the answer.
+    // `Connection: close` has the server end the socket once it has answered.
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${AUTH_A.authorization}\r\n` +
+        `Content-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
