@@ -18,6 +18,7 @@ export type { ErrorEnvelope } from "./openai/errors.js";
 export {
   ChatMessage,
   ChatCompletionRequest,
+  ResponseFormat,
   ChatCompletion,
   ChoiceLogprobs,
   AssistantMessage,

@@ -2,8 +2,8 @@ import { z } from "zod";
 
 /**
  * The OpenAI chat request as clients send it. Known fields are checked so a bad request gets
- * a 400 naming the field; everything else (tools, response_format, temperature, ...) is kept
- * and passed through to the upstream untouched.
+ * a 400 naming the field; everything else (tools, temperature, ...) is kept and passed
+ * through to the upstream untouched.
  */
 const TextPart = z.looseObject({ type: z.literal("text"), text: z.string() });
 const OtherPart = z.looseObject({ type: z.string() });
@@ -18,6 +18,27 @@ export const ChatMessage = z.looseObject({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/**
+ * `response_format` as OpenAI defines it. It is checked at the edge because every route
+ * translates it (Anthropic `output_config`, Gemini `responseJsonSchema`): a malformed one must be
+ * a 400 naming the field, not a translation that fails in the worker or an upstream's refusal.
+ * `name` follows OpenAI's rule (a-z, A-Z, 0-9, `_` and `-`, at most 64).
+ */
+export const ResponseFormat = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    json_schema: z.looseObject({
+      name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of a-z, A-Z, 0-9, _ or -"),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullable().optional(),
+    }),
+  }),
+]);
+export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
 export const ChatCompletionRequest = z.looseObject({
   model: z.string().min(1),
   messages: z.array(ChatMessage).min(1),
@@ -29,6 +50,7 @@ export const ChatCompletionRequest = z.looseObject({
   max_completion_tokens: z.number().int().positive().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
+  response_format: ResponseFormat.nullable().optional(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

@@ -202,6 +202,28 @@ describe("POST /v1/chat/completions: refusals", () => {
     ["bad role", { model: "gpt-4o-mini", messages: [{ role: "robot", content: "hi" }] }, "messages[0].role"],
     ["empty messages", { model: "gpt-4o-mini", messages: [] }, "messages"],
     ["bad temperature", chatBody({ temperature: 7 }), "temperature"],
+    ["response_format a string", chatBody({ response_format: "json" }), "response_format"],
+    ["response_format of no known type", chatBody({ response_format: { type: "xml" } }), "response_format.type"],
+    [
+      "json_schema without json_schema",
+      chatBody({ response_format: { type: "json_schema" } }),
+      "response_format.json_schema",
+    ],
+    [
+      "json_schema with a bad name",
+      chatBody({ response_format: { type: "json_schema", json_schema: { name: "a name", schema: {} } } }),
+      "response_format.json_schema.name",
+    ],
+    [
+      "json_schema whose schema is no object",
+      chatBody({ response_format: { type: "json_schema", json_schema: { name: "x", schema: [] } } }),
+      "response_format.json_schema.schema",
+    ],
+    [
+      "json_schema with a strict that is no boolean",
+      chatBody({ response_format: { type: "json_schema", json_schema: { name: "x", strict: "yes" } } }),
+      "response_format.json_schema.strict",
+    ],
   ])("400s a schema violation (%s) naming the field", async (_name, body, param) => {
     const before = h.published.length;
     const res = await post(body);
