@@ -93,4 +93,60 @@ describe("createAnthropicAdapter", () => {
       { type: "finish", finishReason: "stop", httpStatus: 200 },
     ]);
   });
+
+  describe("structured output (response_format json_schema)", () => {
+    const schema = {
+      type: "object",
+      properties: { city: { type: "string" }, celsius: { type: "number" } },
+      required: ["city", "celsius"],
+      additionalProperties: false,
+    };
+    const request = {
+      model: "claude-sonnet-4-5",
+      messages: [{ role: "user" as const, content: "Weather in Oslo?" }],
+      response_format: { type: "json_schema" as const, json_schema: { name: "weather", strict: true, schema } },
+    };
+    const answer = (fixtureName: string, sse: boolean) => {
+      const seen: { body: Record<string, unknown>; headers: Record<string, string> } = { body: {}, headers: {} };
+      agent
+        .get("https://api.anthropic.test")
+        .intercept({ path: "/v1/messages", method: "POST" })
+        .reply(
+          200,
+          (opts) => {
+            seen.headers = opts.headers as Record<string, string>;
+            seen.body = JSON.parse(String(opts.body)) as Record<string, unknown>;
+            return sse ? fixtureText(import.meta.url, fixtureName) : fixture(import.meta.url, fixtureName);
+          },
+          sse ? { headers: { "content-type": "text/event-stream" } } : {},
+        );
+      return seen;
+    };
+    const sentOnlyOutputConfig = (seen: { body: Record<string, unknown>; headers: Record<string, string> }) => {
+      expect(seen.body.output_config).toEqual({ format: { type: "json_schema", schema } });
+      expect(seen.body).not.toHaveProperty("response_format");
+      // The GA form needs no beta header.
+      expect(seen.headers["anthropic-beta"]).toBeUndefined();
+    };
+
+    it("sends output_config and answers the JSON text as message.content, finish stop", async () => {
+      const seen = answer("message-json-output.json", false);
+      const result = await createAnthropicAdapter(route, agent).chat(request, { signal: AbortSignal.timeout(5000) });
+      sentOnlyOutputConfig(seen);
+      const choice = result.completion.choices[0];
+      expect(choice?.finish_reason).toBe("stop");
+      expect(JSON.parse(choice?.message.content ?? "")).toEqual({ city: "Oslo", celsius: 4.5 });
+    });
+
+    it("streams the JSON text as content deltas, finish stop", async () => {
+      const seen = answer("stream-json-output.sse", true);
+      const events = await collect(
+        createAnthropicAdapter(route, agent).chatStream(request, { signal: AbortSignal.timeout(5000) }),
+      );
+      sentOnlyOutputConfig(seen);
+      expect(seen.body.stream).toBe(true);
+      expect(JSON.parse(joinedContent(events))).toEqual({ city: "Oslo", celsius: 4.5 });
+      expect(events.at(-1)).toEqual({ type: "finish", finishReason: "stop", httpStatus: 200 });
+    });
+  });
 });

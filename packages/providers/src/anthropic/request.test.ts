@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ChatCompletionRequest, InvalidRequestError } from "@switchyard/contracts";
 import { fixture } from "../test-support/fixtures.js";
-import { DEFAULT_MAX_TOKENS, toAnthropicRequest, toAnthropicStreamRequest } from "./request.js";
+import { DEFAULT_MAX_TOKENS, JSON_MODE_INSTRUCTION, toAnthropicRequest, toAnthropicStreamRequest } from "./request.js";
 
 describe("toAnthropicRequest", () => {
   it("maps a conversation with system prompts, images, tool calls and tool results", () => {
@@ -115,6 +115,96 @@ describe("toAnthropicRequest", () => {
       messages: [{ role: "user" as const, content: [{ type: "input_audio", input_audio: {} }] }],
     };
     expect(() => toAnthropicRequest(request, "u")).toThrow(InvalidRequestError);
+  });
+});
+
+describe("toAnthropicRequest: response_format", () => {
+  const base = { model: "m", messages: [{ role: "user" as const, content: "weather in Oslo?" }] };
+  const weather = {
+    type: "object",
+    properties: { city: { type: "string" }, celsius: { type: "number" } },
+    required: ["city", "celsius"],
+    additionalProperties: false,
+  };
+
+  it("sends a json_schema as output_config.format, Anthropic's GA structured outputs, and no response_format", () => {
+    const body = toAnthropicRequest(
+      {
+        ...base,
+        response_format: { type: "json_schema", json_schema: { name: "weather", strict: true, schema: weather } },
+      },
+      "u",
+    );
+    expect(body.output_config).toEqual({ format: { type: "json_schema", schema: weather } });
+    expect(body).not.toHaveProperty("response_format");
+    expect(body).not.toHaveProperty("output_format");
+    expect(body.system).toBeUndefined();
+  });
+
+  it("sends the schema as Anthropic accepts it, with the format's description", () => {
+    const body = toAnthropicRequest(
+      {
+        ...base,
+        response_format: {
+          type: "json_schema",
+          json_schema: {
+            name: "count",
+            description: "How many there are.",
+            schema: { type: "object", properties: { n: { type: "integer", minimum: 0 } }, required: ["n"] },
+          },
+        },
+      },
+      "u",
+    );
+    expect(body.output_config).toEqual({
+      format: {
+        type: "json_schema",
+        schema: {
+          type: "object",
+          description: "How many there are.",
+          properties: { n: { type: "integer", description: "{minimum: 0}" } },
+          required: ["n"],
+          additionalProperties: false,
+        },
+      },
+    });
+  });
+
+  it("asks for JSON in the system prompt for json_object, which no Anthropic schema can express", () => {
+    const body = toAnthropicRequest(
+      {
+        ...base,
+        messages: [{ role: "system", content: "Be brief." }, ...base.messages],
+        response_format: { type: "json_object" },
+      },
+      "u",
+    );
+    expect(body.system).toBe(`Be brief.\n\n${JSON_MODE_INSTRUCTION}`);
+    expect(body).not.toHaveProperty("output_config");
+    expect(body).not.toHaveProperty("response_format");
+    const noSchema = toAnthropicRequest(
+      { ...base, response_format: { type: "json_schema", json_schema: { name: "anything" } } },
+      "u",
+    );
+    expect(noSchema.system).toBe(JSON_MODE_INSTRUCTION);
+    expect(noSchema).not.toHaveProperty("output_config");
+  });
+
+  it("sends nothing for text or null", () => {
+    const plain = toAnthropicRequest(base, "u");
+    expect(toAnthropicRequest({ ...base, response_format: { type: "text" } }, "u")).toEqual(plain);
+    expect(toAnthropicRequest({ ...base, response_format: null }, "u")).toEqual(plain);
+  });
+
+  it("streams with the same output_config", () => {
+    const request = {
+      ...base,
+      response_format: { type: "json_schema" as const, json_schema: { name: "w", schema: weather } },
+    };
+    expect(toAnthropicStreamRequest(request, "u")).toMatchObject({
+      stream: true,
+      output_config: { format: { type: "json_schema", schema: weather } },
+    });
   });
 });
 

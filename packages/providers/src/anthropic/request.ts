@@ -1,4 +1,5 @@
 import { InvalidRequestError, type ChatCompletionRequest } from "@switchyard/contracts";
+import { toAnthropicSchema } from "./output-schema.js";
 import {
   assistantParts,
   assistantToolCalls,
@@ -38,7 +39,8 @@ function asBlocks(content: string | Block[]): Block[] {
  * - consecutive turns of one role are merged, since tool results and the next user message
  *   would otherwise be two user turns in a row;
  * - `max_tokens` defaults to 4096, and `temperature` is clamped to Anthropic's 0..1;
- *   `top_p` is sent only without a `temperature`.
+ *   `top_p` is sent only without a `temperature`;
+ * - `response_format` becomes `output_config.format` or a system instruction (see `outputFormat`).
  * Fields without an Anthropic equivalent are dropped: Anthropic rejects unknown fields.
  */
 export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel: string): Record<string, unknown> {
@@ -93,11 +95,15 @@ export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel
   // message, so such a prompt is the user's turn.
   if (messages.length === 0 && system.length > 0) push("user", system.splice(0).join("\n\n"));
 
+  const format = outputFormat(request.response_format);
+  if (format?.instruction) system.push(format.instruction);
+
   const body: Record<string, unknown> = {
     model: upstreamModel,
     max_tokens: maxOutputTokens(request) ?? DEFAULT_MAX_TOKENS,
     messages,
   };
+  if (format?.schema) body.output_config = { format: { type: "json_schema", schema: format.schema } };
   if (system.length > 0) body.system = system.join("\n\n");
   // Claude Opus 4.1, Sonnet 4.5 and later answer 400 to temperature and top_p together.
   if (typeof request.temperature === "number") body.temperature = Math.min(1, request.temperature);
@@ -117,6 +123,38 @@ export function toAnthropicRequest(request: ChatCompletionRequest, upstreamModel
   if (typeof request.user === "string") body.metadata = { user_id: request.user };
   body.stream = false;
   return body;
+}
+
+/**
+ * What JSON mode asks of the model, for a route that cannot enforce it with a schema. OpenAI's
+ * JSON mode only promises syntactically valid JSON, and Claude wraps JSON in Markdown fences
+ * unless told not to.
+ */
+export const JSON_MODE_INSTRUCTION =
+  "Answer with one valid JSON object and nothing else: no prose before or after it, no Markdown code fences.";
+
+/**
+ * OpenAI `response_format` in Anthropic's terms. Anthropic's generally available structured
+ * outputs take `output_config: { format: { type: "json_schema", schema } }` (no beta header; the
+ * beta's top-level `output_format` and `anthropic-beta: structured-outputs-2025-11-13` are the
+ * old form) and answer with the JSON as a text block, which maps to `message.content` unchanged.
+ * - `json_schema` with a schema: that schema, rewritten to what Anthropic accepts (`toAnthropicSchema`);
+ *   its `description`, which OpenAI shows the model, becomes the schema's own if it has none.
+ * - `json_object`, and `json_schema` without a schema: an instruction in the system prompt. A
+ *   schema cannot say "any object" here: Anthropic requires `additionalProperties: false` on
+ *   every object, so `{type:"object"}` is refused and `{type:"object",additionalProperties:false}`
+ *   allows only `{}`. Forcing a tool call instead would take over `tools` and `tool_choice`.
+ * - `text`, null or absent: nothing.
+ */
+function outputFormat(
+  format: ChatCompletionRequest["response_format"],
+): { schema?: unknown; instruction?: string } | undefined {
+  if (format?.type === "json_object") return { instruction: JSON_MODE_INSTRUCTION };
+  if (format?.type !== "json_schema") return undefined;
+  const { schema, description } = format.json_schema;
+  if (schema === undefined) return { instruction: JSON_MODE_INSTRUCTION };
+  const described = description !== undefined && schema.description === undefined ? { ...schema, description } : schema;
+  return { schema: toAnthropicSchema(described) };
 }
 
 function anthropicToolChoice(request: ChatCompletionRequest): Record<string, unknown> | undefined {
