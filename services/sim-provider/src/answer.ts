@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { sampleJson } from "./json-sample.js";
 import type { Prompt, PromptMessage } from "./prompt.js";
 import { countTokens, truncateToTokens } from "./tokens.js";
 
@@ -12,6 +13,8 @@ const CALL_TOOL = /^Call tool: (\w+)\s*(\{.*\})?$/s;
  * Answers a prompt deterministically, so tests can assert on content:
  * - "Return exactly: X" answers X;
  * - "Call tool: name {json}" answers a tool call, when the request offered tools;
+ * - with an output schema, anything else answers a JSON document satisfying it (a constrained
+ *   model can say nothing else, "Return exactly" included), chosen by a hash of all messages;
  * - anything else answers pseudo-words picked by a hash of all messages.
  * Text longer than the prompt's max tokens is cut and finishes with "length".
  *
@@ -25,7 +28,12 @@ export function answerPrompt(prompt: Prompt): Answer {
     const call = CALL_TOOL.exec(prompt.lastUserText);
     if (call?.[1]) return { kind: "tool_call", name: call[1], arguments: call[2] ?? "{}" };
   }
-  const text = exact ? (exact[1] ?? "") : pseudoWords(prompt.messages);
+  const text =
+    prompt.outputSchema !== undefined
+      ? JSON.stringify(sampleJson(prompt.outputSchema, JSON.stringify(prompt.messages)))
+      : exact
+        ? (exact[1] ?? "")
+        : pseudoWords(prompt.messages);
   if (prompt.maxTokens !== undefined && countTokens(text) > prompt.maxTokens) {
     return { kind: "text", text: truncateToTokens(text, prompt.maxTokens), finish: "length" };
   }

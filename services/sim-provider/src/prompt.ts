@@ -18,10 +18,17 @@ export interface Prompt {
   toolsOffered: boolean;
   /** Output limit asked for, if any. */
   maxTokens: number | undefined;
+  /** A JSON Schema the answer must satisfy (Anthropic `output_config.format`), if any. */
+  outputSchema?: Record<string, unknown> | undefined;
 }
 
 /** Builds a Prompt from already-normalised messages. */
-export function createPrompt(messages: PromptMessage[], toolsOffered: boolean, maxTokens: number | undefined): Prompt {
+export function createPrompt(
+  messages: PromptMessage[],
+  toolsOffered: boolean,
+  maxTokens: number | undefined,
+  outputSchema?: Record<string, unknown>,
+): Prompt {
   let lastUserText = "";
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i];
@@ -30,7 +37,7 @@ export function createPrompt(messages: PromptMessage[], toolsOffered: boolean, m
       break;
     }
   }
-  return { messages, lastUserText, toolsOffered, maxTokens };
+  return { messages, lastUserText, toolsOffered, maxTokens, ...(outputSchema !== undefined && { outputSchema }) };
 }
 
 /** Joins the text of content parts the way all three dialects shape them: `{ type?, text }`. */

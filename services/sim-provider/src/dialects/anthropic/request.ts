@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { describeIssues } from "../../issues.js";
 import { createPrompt, joinTextParts, type Prompt, type PromptMessage } from "../../prompt.js";
+import { OutputConfig } from "./output-config.js";
 
 const Block = z.looseObject({ type: z.string(), text: z.unknown().optional() });
 const Content = z.union([z.string(), z.array(Block)]);
@@ -12,6 +13,9 @@ const MessagesRequest = z.looseObject({
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"]), content: Content })).min(1),
   stream: z.boolean().optional(),
   tools: z.array(z.unknown()).optional(),
+  output_config: OutputConfig.optional(),
+  // The OpenAI field a translating client most easily leaks; the real API refuses unknown fields.
+  response_format: z.never({ error: "Extra inputs are not permitted" }).optional(),
 });
 
 export interface ParsedMessagesRequest {
@@ -34,7 +38,12 @@ export function parseMessagesRequest(body: unknown): ParsedMessagesRequest {
   // Anthropic keeps the system prompt apart; counting it as a message keeps token counts comparable.
   if (request.system !== undefined) messages.unshift({ role: "system", text: textOf(request.system) });
   return {
-    prompt: createPrompt(messages, (request.tools?.length ?? 0) > 0, request.max_tokens),
+    prompt: createPrompt(
+      messages,
+      (request.tools?.length ?? 0) > 0,
+      request.max_tokens,
+      request.output_config?.format?.schema,
+    ),
     model: request.model,
     stream: request.stream === true,
   };
