@@ -145,6 +145,12 @@ export const JSON_MODE_INSTRUCTION =
  *   every object, so `{type:"object"}` is refused and `{type:"object",additionalProperties:false}`
  *   allows only `{}`. Forcing a tool call instead would take over `tools` and `tool_choice`.
  * - `text`, null or absent: nothing.
+ * Sources: Anthropic's structured-outputs guide
+ * (https://platform.claude.com/docs/en/build-with-claude/structured-outputs: GA on Claude API for
+ * Sonnet 4.5, Opus 4.5, Haiku 4.5 and later; "the output_format parameter has moved to
+ * output_config.format"; JSON Schema limitations) and the official TypeScript SDK
+ * (anthropics/anthropic-sdk-typescript examples/structured-outputs-zod.ts sends
+ * `output_config: { format }` to `messages.parse`; src/lib/transform-json-schema.ts).
  */
 function outputFormat(
   format: ChatCompletionRequest["response_format"],
