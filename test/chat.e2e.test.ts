@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { randomId } from "@switchyard/contracts";
 import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
+import { expectApiError } from "./support/api-error.js";
 
 // The synchronous chat path end to end: the official openai client → ingress → JetStream →
 // provider worker → simulated upstream over HTTP → EVENTS → ingress, with the ledger running.
@@ -20,16 +21,6 @@ afterAll(async () => {
 
 /** A unique marker per test, so its fault rules on the shared simulator touch no other test. */
 const marker = (): string => `m${randomId(12)}`;
-
-async function expectApiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error("expected an API error");
-}
 
 describe("models", () => {
   it("lists the catalog in the OpenAI list shape with kind and family", async () => {

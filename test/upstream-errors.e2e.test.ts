@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { randomId } from "@switchyard/contracts";
 import { DEV_KEY, startStack, type Stack } from "./support/stack.js";
+import { expectApiError } from "./support/api-error.js";
 
 // An upstream that refuses the client's request: the client sees what the upstream said, in
 // OpenAI's error shape, whatever the upstream's dialect; the broker's own key troubles stay
@@ -19,16 +20,6 @@ afterAll(async () => {
 const marker = (): string => `m${randomId(12)}`;
 const OPENAI_OVERFLOW =
   "This model's maximum context length is 128000 tokens. However, your messages resulted in 135012 tokens. Please reduce the length of the messages.";
-
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error("expected an API error");
-}
 
 const ask = (model: string, m: string) =>
   stack.openai.chat.completions.create({ model, messages: [{ role: "user", content: `hi ${m}` }] });
@@ -48,7 +39,7 @@ describe("an upstream rejection of the client's request", () => {
   it("reaches the openai client as BadRequestError with the upstream's code, param and message, tried once", async () => {
     const m = marker();
     await overflowFromOpenAI(m);
-    const error = await apiError(ask("gpt-4o-mini", m));
+    const error = await expectApiError(ask("gpt-4o-mini", m));
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error).toMatchObject({
       status: 400,
@@ -78,7 +69,7 @@ describe("an upstream rejection of the client's request", () => {
   it("is the same HTTP error for a stream that fails before its first token", async () => {
     const m = marker();
     await overflowFromOpenAI(m);
-    const error = await apiError(
+    const error = await expectApiError(
       (async () => {
         const stream = await stack.openai.chat.completions.create({
           model: "gpt-4o-mini",
@@ -133,7 +124,7 @@ describe("an upstream rejection of the client's request", () => {
   ])("from %s's dialect is named context_length_exceeded as OpenAI names it", async (model, message) => {
     const m = marker();
     await stack.fault({ match: m, status: 400, message });
-    const error = await apiError(ask(model, m));
+    const error = await expectApiError(ask(model, m));
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error).toMatchObject({ code: "context_length_exceeded", param: "messages", type: "invalid_request_error" });
     expect(error.error).toMatchObject({ message });
@@ -146,7 +137,7 @@ describe("an upstream rejection of the broker's own key", () => {
     const message =
       "Incorrect API key provided: sk-ab***************************xyz. You can find your API key at https://platform.openai.com/account/api-keys.";
     await stack.fault({ match: m, status: 401, message, error_code: "invalid_api_key" });
-    const error = await apiError(ask("gpt-4o-mini", m));
+    const error = await expectApiError(ask("gpt-4o-mini", m));
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
     expect(error).toMatchObject({ status: 502, code: "upstream_rejected", param: null, type: "server_error" });
     expect(JSON.stringify(error.error)).not.toMatch(/sk-|\*\*\*|xyz|Incorrect API key/);
